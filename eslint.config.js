@@ -14,6 +14,13 @@ export default tseslint.config(
     },
   },
   {
+    files: ['libs/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@headwater/{ingest,cli}', '@headwater/testkit'], message: 'Libraries never import services or the testkit.' }] }],
+    },
+  },
+  {
     files: pureLibs.map((l) => `libs/${l}/src/**/*.ts`),
     ignores: ['**/*.test.ts'],
     rules: {
@@ -24,13 +31,6 @@ export default tseslint.config(
         ],
       }],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate'],
-    },
-  },
-  {
-    files: ['libs/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@headwater/{ingest,cli}', '@headwater/testkit'], message: 'Libraries never import services or the testkit.' }] }],
     },
   },
 );

@@ -1,1 +1,1 @@
-export {};
+export { fixturesDir, fixturePath, listFlvFixtures } from './fixtures.js';
