@@ -1,1 +1,16 @@
-export {};
+export { SessionArchive, DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES, MAX_BUFFER_BYTES, MAX_PARTS_IN_FLIGHT } from './session-archive.js';
+export type { SessionArchiveOptions, SessionArchiveState, ArchiveStats } from './session-archive.js';
+export { recoverArchives } from './recover-archives.js';
+export type { RecoverArchivesOptions } from './recover-archives.js';
+export type { ArchiveLogger, ArchiveResult } from './archive-logger.js';
+export type { ArchiveManifest, ArchiveState, ManifestPart } from './archive-manifest.js';
+export { ArchiveError, ArchiveErrorCode } from './archive-error.js';
+export { MIN_PART_BYTES, MAX_PART_BYTES, MAX_PARTS, DEFAULT_PART_BYTES, PARTS_PER_SIZE_STEP, partBytesFor } from './part-plan.js';
+export { backoffDelayMs, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from './retry.js';
+export type { RetryOptions } from './retry.js';
+export { safeErrorInfo } from './safe-error.js';
+export type { SafeErrorInfo } from './safe-error.js';
+export { createS3Client } from './s3-client.js';
+export type { S3ClientConfig } from './s3-client.js';
+export { startEmbeddedS3, EMBEDDED_S3_ACCESS_KEY_ID, EMBEDDED_S3_SECRET_ACCESS_KEY, EMBEDDED_S3_REGION } from './embedded-s3.js';
+export type { EmbeddedS3, EmbeddedS3Options } from './embedded-s3.js';

@@ -1,1 +1,12 @@
-export {};
+export { EXTERNAL_CHANNEL_ID, MAX_STREAM_KEY_CHARS } from './auth-types.js';
+export type { AuthDecision, AuthMode, AuthRequest, DenyReason } from './auth-types.js';
+export { KeyStore, KeyStoreError, CHANNEL_ID_CHARS, KEY_SECRET_CHARS, MAX_CHANNEL_NAME_CHARS } from './key-store.js';
+export type { Channel, KeyStoreOptions, KeyVerification } from './key-store.js';
+export { signStreamKey, verifySignedKey, SIGNED_KEY_VERSION, MIN_HMAC_SECRET_BYTES } from './hmac-keys.js';
+export type { SignedKeyVerification } from './hmac-keys.js';
+export { WebhookAuthorizer, derivedChannelId, WEBHOOK_CONTRACT_VERSION, MAX_WEBHOOK_RESPONSE_BYTES } from './webhook-authorizer.js';
+export type { WebhookAuthorizerOptions, WebhookVerdict } from './webhook-authorizer.js';
+export { FailureLimiter, clientKey } from './failure-limiter.js';
+export type { FailureLimiterOptions } from './failure-limiter.js';
+export { createAuthenticator } from './authenticator.js';
+export type { Authenticator, AuthenticatorDeps, AuthSettings } from './authenticator.js';

@@ -12,7 +12,7 @@ export class BitReader {
 
   /** Reads up to 32 bits as an unsigned number. */
   bits(n: number): number {
-    if (n < 0 || n > 32) throw new ProtocolError('bad-argument', `cannot read ${n} bits at once`);
+    if (!Number.isInteger(n) || n < 0 || n > 32) throw new ProtocolError('bad-argument', `cannot read ${n} bits at once`);
     if (n > this.bitsLeft) throw new ProtocolError('truncated', `needed ${n} bits, only ${this.bitsLeft} left`);
     let v = 0;
     for (let i = 0; i < n; i++) {
@@ -32,6 +32,7 @@ export class BitReader {
   }
 
   skip(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new ProtocolError('bad-argument', `cannot skip ${n} bits`);
     if (n > this.bitsLeft) throw new ProtocolError('truncated', `cannot skip ${n} bits, only ${this.bitsLeft} left`);
     this.bitOffset += n;
   }
@@ -51,18 +52,28 @@ export class BitReader {
     return k & 1 ? (k + 1) / 2 : -(k / 2);
   }
 
-  /** AV1 leb128(). */
+  /**
+   * AV1 leb128() (§4.10.5): at most 8 bytes, padding bytes allowed. Values above 2^32 - 1 are
+   * non-conformant and rejected (as libaom does): they size buffers, and 8 bytes can carry 56
+   * bits, which a double cannot hold exactly.
+   */
   leb128(): number {
     let value = 0;
     for (let i = 0; i < 8; i++) {
       const byte = this.bits(8);
       value += (byte & 0x7f) * 2 ** (7 * i);
-      if (!(byte & 0x80)) return value;
+      if (!(byte & 0x80)) {
+        if (value > 0xffffffff) throw new ProtocolError('bad-leb128', 'leb128 value above 2^32 - 1');
+        return value;
+      }
     }
     throw new ProtocolError('bad-leb128', 'leb128 longer than 8 bytes');
   }
 
-  /** AV1 uvlc(). */
+  /**
+   * AV1 uvlc() (§4.10.3). Like libaom and dav1d, stops after 32 leading zeros and returns
+   * 2^32 - 1 without consuming the rest of the code (values that large are non-conformant).
+   */
   uvlc(): number {
     let zeros = 0;
     while (this.bit() === 0) {

@@ -21,6 +21,9 @@ export class ByteReader {
   }
 
   private need(n: number): number {
+    // A negative or fractional count (e.g. a wire size smaller than its header) would otherwise
+    // move the cursor backwards or let DataView truncate the offset.
+    if (!Number.isInteger(n) || n < 0) throw new ProtocolError('bad-argument', `cannot read ${n} bytes`);
     if (n > this.data.length - this.offset) {
       throw new ProtocolError('truncated', `needed ${n} bytes at offset ${this.offset}, only ${this.remaining} left`);
     }

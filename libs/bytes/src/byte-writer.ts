@@ -1,3 +1,5 @@
+import { ProtocolError } from './protocol-error.js';
+
 /** Growable big-endian writer. `finish()` returns a view of exactly the bytes written. */
 export class ByteWriter {
   private buf: Uint8Array;
@@ -12,7 +14,7 @@ export class ByteWriter {
   private reserve(n: number): number {
     const need = this.length + n;
     if (need > this.buf.length) {
-      let cap = this.buf.length * 2;
+      let cap = Math.max(64, this.buf.length * 2);
       while (cap < need) cap *= 2;
       const next = new Uint8Array(cap);
       next.set(this.buf.subarray(0, this.length));
@@ -67,7 +69,8 @@ export class ByteWriter {
   }
 
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length); // reserve() may replace this.buf
+    this.buf.set(b, at);
     return this;
   }
 
@@ -79,12 +82,22 @@ export class ByteWriter {
 
   /** Overwrites a big-endian UI24 already written at `at` (for back-patched sizes). */
   patchU24(at: number, v: number): void {
+    this.checkPatch(at, 3);
     this.view.setUint8(at, (v >>> 16) & 0xff);
     this.view.setUint16(at + 1, v & 0xffff);
   }
 
+  /** Overwrites a big-endian UI32 already written at `at`. */
   patchU32(at: number, v: number): void {
+    this.checkPatch(at, 4);
     this.view.setUint32(at, v >>> 0);
+  }
+
+  /** A patch past `length` would land in spare capacity and silently vanish from `finish()`. */
+  private checkPatch(at: number, n: number): void {
+    if (!Number.isInteger(at) || at < 0 || at + n > this.length) {
+      throw new ProtocolError('bad-argument', `cannot patch ${n} bytes at ${at}, only ${this.length} written`);
+    }
   }
 
   finish(): Uint8Array {

@@ -13,7 +13,11 @@ export class ProtocolError extends Error {
   }
 }
 
-/** Throws a `limit-exceeded` ProtocolError when `value` is above `limit`: call before allocating. */
+/**
+ * Throws a `limit-exceeded` ProtocolError when `value` is above `limit` (or is NaN): call before
+ * allocating.
+ */
 export function checkLimit(what: string, value: number, limit: number): void {
-  if (value > limit) throw new ProtocolError('limit-exceeded', `${what} ${value} exceeds the limit ${limit}`);
+  // Written as !(<=) so that a NaN value fails closed instead of slipping through.
+  if (!(value <= limit)) throw new ProtocolError('limit-exceeded', `${what} ${value} exceeds the limit ${limit}`);
 }

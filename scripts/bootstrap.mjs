@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// The two README commands land here: `npm start` and `npm test` must work on a fresh
+// Debian/Ubuntu machine that has only Node and npm, so this file uses Node builtins only.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+const [command = 'start', ...rest] = process.argv.slice(2);
+
+/** Debian packages each command needs, by the executable that proves they are installed. */
+const SYSTEM_DEPS = {
+  start: { ffmpeg: 'ffmpeg', 'redis-server': 'redis-server' },
+  test: { ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', 'redis-server': 'redis-server' },
+  'bench-ingest': { ffmpeg: 'ffmpeg', 'redis-server': 'redis-server', nginx: 'nginx', '/usr/lib/nginx/modules/ngx_rtmp_module.so': 'libnginx-mod-rtmp' },
+};
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function must(cmd, args, opts) {
+  const status = run(cmd, args, opts);
+  if (status !== 0) {
+    console.error(`headwater: \`${[cmd, ...args].join(' ')}\` failed with exit code ${status}`);
+    process.exit(status);
+  }
+}
+
+function has(executable) {
+  if (executable.startsWith('/')) return existsSync(executable);
+  return spawnSync('sh', ['-c', `command -v ${executable}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureSystemDeps(wanted) {
+  const missing = [...new Set(Object.entries(wanted).filter(([exe]) => !has(exe)).map(([, pkg]) => pkg))];
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot) {
+    console.error(`headwater: missing system packages: ${missing.join(' ')}\n  install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`headwater: installing ${missing.join(' ')} with apt-get …`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  must('apt-get', ['update', '-qq'], { env });
+  must('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+function ensureNpmDeps() {
+  const marker = path.join(root, 'node_modules/.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  const stale = !existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs;
+  if (stale) {
+    console.log('headwater: installing npm dependencies (npm ci) …');
+    must('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+}
+
+function build() {
+  must('npx', ['tsc', '-b']);
+}
+
+ensureNpmDeps();
+ensureSystemDeps(SYSTEM_DEPS[command] ?? {});
+
+switch (command) {
+  case 'start':
+    build();
+    process.exitCode = run('node', ['services/cli/dist/main.js', 'start', ...rest]);
+    break;
+  case 'test':
+    build();
+    must('npx', ['tsc', '-p', 'tsconfig.test.json']);
+    must('npx', ['eslint', '.']);
+    process.exitCode = run('npx', ['vitest', 'run', ...rest]);
+    break;
+  case 'bench-ingest':
+    build();
+    process.exitCode = run('node', ['bench/ingest.mjs', ...rest]);
+    break;
+  default:
+    console.error(`headwater: unknown bootstrap command ${command}`);
+    process.exit(2);
+}
