@@ -49,7 +49,8 @@ export class BitReader {
   /** Signed Exp-Golomb se(v). */
   se(): number {
     const k = this.ue();
-    return k & 1 ? (k + 1) / 2 : -(k / 2);
+    if (k & 1) return (k + 1) / 2;
+    return k === 0 ? 0 : -(k / 2); // not -0: toEqual/Object.is would tell it from 0
   }
 
   /**

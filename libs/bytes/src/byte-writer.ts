@@ -11,6 +11,11 @@ export class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /**
+   * Makes room for `n` more bytes and returns where they go. It may replace `buf` and `view`,
+   * so callers must call it BEFORE reading either: `this.view.setX(this.reserve(n), v)` would
+   * evaluate the old view first and write into the discarded buffer.
+   */
   private reserve(n: number): number {
     const need = this.length + n;
     if (need > this.buf.length) {
@@ -27,12 +32,14 @@ export class ByteWriter {
   }
 
   u8(v: number): this {
-    this.view.setUint8(this.reserve(1), v);
+    const at = this.reserve(1);
+    this.view.setUint8(at, v);
     return this;
   }
 
   u16(v: number): this {
-    this.view.setUint16(this.reserve(2), v);
+    const at = this.reserve(2);
+    this.view.setUint16(at, v);
     return this;
   }
 
@@ -49,27 +56,31 @@ export class ByteWriter {
   }
 
   u32(v: number): this {
-    this.view.setUint32(this.reserve(4), v >>> 0);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v >>> 0);
     return this;
   }
 
   u32le(v: number): this {
-    this.view.setUint32(this.reserve(4), v >>> 0, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v >>> 0, true);
     return this;
   }
 
   i16(v: number): this {
-    this.view.setInt16(this.reserve(2), v);
+    const at = this.reserve(2);
+    this.view.setInt16(at, v);
     return this;
   }
 
   f64(v: number): this {
-    this.view.setFloat64(this.reserve(8), v);
+    const at = this.reserve(8);
+    this.view.setFloat64(at, v);
     return this;
   }
 
   bytes(b: Uint8Array): this {
-    const at = this.reserve(b.length); // reserve() may replace this.buf
+    const at = this.reserve(b.length);
     this.buf.set(b, at);
     return this;
   }

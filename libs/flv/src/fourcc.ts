@@ -2,6 +2,7 @@
  * FourCC codec identifiers of Enhanced RTMP (reference §7, §8.1, §8.6) and their mapping to the
  * legacy FLV CodecID / SoundFormat numbers (reference §6).
  */
+import { ProtocolError } from '@headwater/bytes';
 
 /** Video FourCCs defined by E-RTMP v1 (`av01`, `vp09`, `hvc1`) and v2 (`avc1`, `vp08`, `vvc1`). */
 export const VIDEO_FOURCCS = ['avc1', 'hvc1', 'av01', 'vp09', 'vp08', 'vvc1'] as const;
@@ -13,7 +14,7 @@ export type AudioFourCc = (typeof AUDIO_FOURCCS)[number];
 
 /** A FourCC read as a big-endian UI32, as written in onMetaData `videocodecid`/`audiocodecid` (§8.6). */
 export function fourCcToNumber(fourcc: string): number {
-  if (fourcc.length !== 4) throw new RangeError(`FourCC must have 4 characters, got ${fourcc.length}`);
+  if (fourcc.length !== 4) throw new ProtocolError('bad-argument', `a FourCC has 4 characters, got ${fourcc.length}`);
   return (
     ((fourcc.charCodeAt(0) & 0xff) * 0x1000000) +
     ((fourcc.charCodeAt(1) & 0xff) << 16) +

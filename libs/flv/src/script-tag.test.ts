@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { test as fcTest } from '@fast-check/vitest';
+import { ProtocolError } from '@headwater/bytes';
 import { amfObjectOf, ecmaArray, encodeAmf0, isEcmaArray } from '@headwater/amf';
 import { FOURCC_NUMBERS } from './fourcc.js';
 import { metadataInfo, parseScriptTag, stripSetDataFrame } from './script-tag.js';
@@ -166,4 +169,34 @@ describe('metadataInfo', () => {
     expect(info).toEqual({ videoTrackIdInfoMap: new Map() });
     expect(Object.getPrototypeOf(info)).toBe(Object.prototype);
   });
+});
+
+describe('script tag properties', () => {
+  const prefixes = fc.constantFrom(
+    new Uint8Array(0),
+    encodeAmf0(['@setDataFrame']),
+    encodeAmf0(['@setDataFrame', 'onMetaData']),
+    encodeAmf0(['onMetaData']),
+  );
+  fcTest.prop([prefixes, fc.uint8Array({ maxLength: 64 })])('hostile bodies give a value or a ProtocolError; metadataInfo never throws', (prefix, rest) => {
+    const body = Uint8Array.of(...prefix, ...rest);
+    let tag;
+    try {
+      tag = parseScriptTag(body);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ProtocolError);
+      return;
+    }
+    expect(typeof tag.name).toBe('string');
+    metadataInfo(tag.value);
+  });
+
+  fcTest.prop([fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.oneof(fc.double(), fc.boolean(), fc.string({ maxLength: 8 })), { maxKeys: 8 })])(
+    'stripSetDataFrame(@setDataFrame + x) is x',
+    (props) => {
+      const stored = encodeAmf0(['onMetaData', ecmaArray(props)]);
+      expect(stripSetDataFrame(Uint8Array.of(...encodeAmf0(['@setDataFrame']), ...stored))).toEqual(stored);
+      expect(parseScriptTag(stored).name).toBe('onMetaData');
+    },
+  );
 });

@@ -1,1 +1,16 @@
-export {};
+export { startIngestServer } from './ingest-server.js';
+export type { IngestServer, IngestServerOptions } from './ingest-server.js';
+export { IngestConnection } from './ingest-connection.js';
+export type { ConnectionLimits, IngestHooks, PublishSnapshot } from './ingest-connection.js';
+export { Tee, errorSummary } from './tee.js';
+export type { MediaConsumer, MediaTag, SessionInfo, EndReason, ConsumerFactory } from './tee.js';
+export { archiveConsumerFactory, archiveObjectKey, newSessionId } from './archive-consumer.js';
+export type { ArchiveConsumerOptions } from './archive-consumer.js';
+export { validFlvPrefixBytes } from './flv-spool-repair.js';
+export { TrackCatalog, TrackLimitError } from './track-catalog.js';
+export type { StreamDescription, TrackState } from './track-catalog.js';
+export { ChannelRegistry } from './channel-registry.js';
+export type { ChannelHolder } from './channel-registry.js';
+export { ConnectionLimiter } from './connection-limiter.js';
+export { loadTlsMaterial } from './tls-cert.js';
+export type { TlsMaterial } from './tls-cert.js';

@@ -53,6 +53,7 @@ export function buildAsc(s: AscSpec): Uint8Array {
     }
     if (core === 6 || core === 20) w.bits(3, 0);
   }
+  if ([17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 39].includes(core)) w.bits(2, 0); // epConfig
   if (s.syncExt) {
     w.bits(11, 0x2b7);
     writeAot(w, 5);

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Redis } from 'ioredis';
+import { createS3Client, startEmbeddedS3, type EmbeddedS3 } from '@headwater/archive';
+import { startEmbeddedRedis, type EmbeddedRedis, type HeadwaterConfig } from '@headwater/config';
+import type { Logger } from '@headwater/log';
+
+/** Where a running pipeline records its embedded services, so `headwater keys` can find them. */
+function runFile(dataDir: string): string {
+  return path.join(dataDir, 'run.json');
+}
+
+interface RunInfo {
+  pid: number;
+  redisUrl?: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface Infrastructure {
+  redis: Redis;
+  redisUrl: string;
+  s3: S3Client;
+  bucket: string;
+  /** Stops what this process started (embedded Redis and S3). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Redis and S3 as configured, or embedded ones on loopback with their data under dataDir:
+ * the out-of-the-box default, and what tests use.
+ */
+export async function startInfrastructure(config: HeadwaterConfig, logger: Logger, opts: { embeddedS3Port?: number } = {}): Promise<Infrastructure> {
+  let embeddedRedis: EmbeddedRedis | undefined;
+  let embeddedS3: EmbeddedS3 | undefined;
+  await mkdir(config.dataDir, { recursive: true });
+
+  let redisUrl = config.redis.url;
+  if (!redisUrl) {
+    embeddedRedis = await startEmbeddedRedis({ dataDir: path.join(config.dataDir, 'redis') });
+    redisUrl = embeddedRedis.url;
+    logger.info({ port: embeddedRedis.port }, 'embedded redis-server started');
+  }
+
+  let s3: S3Client;
+  if (config.s3.endpoint) {
+    s3 = createS3Client({
+      endpoint: config.s3.endpoint,
+      region: config.s3.region,
+      accessKeyId: config.s3.accessKeyId ?? '',
+      secretAccessKey: config.s3.secretAccessKey ?? '',
+      forcePathStyle: config.s3.forcePathStyle,
+    });
+  } else {
+    embeddedS3 = await startEmbeddedS3({ dataDir: path.join(config.dataDir, 's3'), port: opts.embeddedS3Port ?? 0, buckets: [config.s3.bucket] });
+    s3 = createS3Client({ endpoint: embeddedS3.endpoint, region: embeddedS3.region, accessKeyId: embeddedS3.accessKeyId, secretAccessKey: embeddedS3.secretAccessKey, forcePathStyle: true });
+    logger.info({ endpoint: embeddedS3.endpoint }, 'embedded S3 server started');
+  }
+  // S3 being down at start is not fatal: sessions spool to disk and upload when it returns.
+  await ensureBucket(s3, config.s3.bucket).catch((err: Error) => logger.warn({ reason: err.name }, 'S3 bucket check failed; archives will spool until S3 answers'));
+
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+  redis.on('error', (err) => logger.warn({ reason: err.message }, 'redis connection error'));
+  await writeFile(runFile(config.dataDir), JSON.stringify({ pid: process.pid, redisUrl } satisfies RunInfo));
+
+  return {
+    redis,
+    redisUrl,
+    s3,
+    bucket: config.s3.bucket,
+    async stop() {
+      redis.disconnect();
+      s3.destroy();
+      await rm(runFile(config.dataDir), { force: true });
+      await embeddedS3?.stop();
+      await embeddedRedis?.stop();
+    },
+  };
+}
+
+/**
+ * A Redis connection for one-off commands (`headwater keys`): the configured one, the running
+ * pipeline's embedded one, or an embedded one started just for this command.
+ */
+export async function connectRedisForCommand(config: HeadwaterConfig): Promise<{ redis: Redis; close(): Promise<void> }> {
+  let url = config.redis.url;
+  let embedded: EmbeddedRedis | undefined;
+  if (!url && existsSync(runFile(config.dataDir))) {
+    const info = JSON.parse(readFileSync(runFile(config.dataDir), 'utf8')) as RunInfo;
+    if (info.redisUrl && isAlive(info.pid)) url = info.redisUrl;
+  }
+  if (!url) {
+    embedded = await startEmbeddedRedis({ dataDir: path.join(config.dataDir, 'redis') });
+    url = embedded.url;
+  }
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  return {
+    redis,
+    async close() {
+      await redis.quit().catch(() => undefined);
+      await embedded?.stop();
+    },
+  };
+}
+
+async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}

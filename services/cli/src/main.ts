@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { KeyStore, signStreamKey } from '@headwater/auth';
+import { ConfigError, loadConfig, type HeadwaterConfig } from '@headwater/config';
+import { createLogger } from '@headwater/log';
+import { connectRedisForCommand } from './infrastructure.js';
+import { startPipeline } from './pipeline.js';
+import { publishTags, readFlvTags, PublishRejectedError } from './publisher.js';
+
+const HELP: Record<string, string> = {
+  main: `headwater — live-video ingest: RTMP/RTMPS (Enhanced RTMP v1+v2) to an FLV archive in S3
+
+Usage: headwater <command> [options]
+
+Commands:
+  start                 start the pipeline (embedded Redis and S3 unless configured)
+  keys <subcommand>     manage channels and stream keys (create, list, rotate, revoke, delete)
+  sign-key              make an HMAC-signed expiring stream key (auth mode hmac)
+  publish <file.flv>    publish an FLV file over RTMP/RTMPS (test publisher and load generator)
+
+Run 'headwater <command> --help' for a command's options. Settings come from HEADWATER_*
+environment variables or a JSON file named by HEADWATER_CONFIG (see the README).`,
+  start: `Usage: headwater start
+
+Starts ingest (RTMP and RTMPS) and the archive. Without HEADWATER_REDIS_URL / HEADWATER_S3_ENDPOINT
+it starts its own redis-server and S3 server on loopback with data under HEADWATER_DATA_DIR.
+On first start it creates a channel named "default" and prints its stream key once.
+SIGINT/SIGTERM drain gracefully (E-RTMP v2 publishers are asked to reconnect).`,
+  keys: `Usage: headwater keys <create [name] | list | rotate <channel> | revoke <channel> | delete <channel>>
+
+Stream keys are stored hashed: a key is printed once, when created or rotated.
+<channel> is a channel id or name.`,
+  'sign-key': `Usage: headwater sign-key --channel <id> [--expires <seconds>]
+
+Prints an HMAC-signed stream key for auth mode "hmac" (secret: HEADWATER_AUTH_HMAC_SECRET).
+Default expiry: 86400 seconds.`,
+  publish: `Usage: headwater publish <file.flv> --url <rtmp[s]://host[:port]/app/key> [options]
+
+Options:
+  --url <url>         FFmpeg style: the last path segment is the stream key
+  --key <key>         OBS style: --url is the server URL and this is the key
+  --count <n>         concurrent publishers (load generator), default 1
+  --loops <n>         play the file n times, default 1
+  --no-realtime       send as fast as possible instead of at the file's pace
+  --insecure          RTMPS: accept a self-signed certificate
+  --reconnect-caps    announce E-RTMP reconnect support (capsEx 1)`,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP.main);
+    return command ? 0 : 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP[command] ?? HELP.main);
+    return HELP[command] ? 0 : 2;
+  }
+  switch (command) {
+    case 'start':
+      return start();
+    case 'keys':
+      return keys(rest);
+    case 'sign-key':
+      return signKey(rest);
+    case 'publish':
+      return publish(rest);
+    default:
+      console.error(`headwater: unknown command "${command}"\n\n${HELP.main}`);
+      return 2;
+  }
+}
+
+function config(): HeadwaterConfig {
+  return loadConfig(process.env);
+}
+
+async function start(): Promise<number> {
+  const cfg = config();
+  const logger = createLogger({ level: cfg.logLevel, name: 'headwater' });
+  const pipeline = await startPipeline(cfg, logger);
+  const channels = await pipeline.keyStore.listChannels();
+  let fresh: string | undefined;
+  let channel = channels.find((c) => c.name === 'default');
+  if (!channel) {
+    const created = await pipeline.keyStore.createChannel('default');
+    channel = created.channel;
+    fresh = created.streamKey;
+  }
+  const host = cfg.publicHost;
+  const lines = [
+    '',
+    'Headwater is live. In OBS: Settings → Stream → Service "Custom…"',
+    `  Server (RTMP):   rtmp://${host}:${pipeline.ingest.rtmpPort}/${cfg.rtmp.app}`,
+  ];
+  if (pipeline.ingest.rtmpsPort !== null) lines.push(`  Server (RTMPS):  rtmps://${host}:${pipeline.ingest.rtmpsPort}/${cfg.rtmp.app}`);
+  if (fresh) lines.push(`  Stream key:      ${fresh}`, '                   (shown once: keys are stored hashed)');
+  else lines.push(`  Stream key:      shown when channel "default" (${channel.id}) was created; get a new one with: npx headwater keys rotate default`);
+  lines.push(`  Archives:        s3://${cfg.s3.bucket}/archives/${channel.id}/…`, '');
+  // The key goes to the terminal, never through the logger.
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await pipeline.stop({ graceMs: 5000 });
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  return new Promise<number>(() => undefined);
+}
+
+async function keys(args: string[]): Promise<number> {
+  const [sub, arg] = args;
+  const cfg = config();
+  const { redis, close } = await connectRedisForCommand(cfg);
+  const store = new KeyStore(redis);
+  const resolve = async (idOrName: string | undefined) => {
+    if (!idOrName) throw new UsageError('a channel id or name is required');
+    const all = await store.listChannels();
+    const found = all.find((c) => c.id === idOrName) ?? all.find((c) => c.name === idOrName);
+    if (!found) throw new UsageError(`no channel "${idOrName}"`);
+    return found;
+  };
+  try {
+    switch (sub) {
+      case 'create': {
+        const { channel, streamKey } = await store.createChannel(arg);
+        console.log(`channel ${channel.id} (${channel.name}) created\nstream key: ${streamKey}\n(shown once)`);
+        return 0;
+      }
+      case 'list': {
+        const all = await store.listChannels();
+        if (all.length === 0) console.log('no channels');
+        for (const c of all) console.log(`${c.id}  ${c.name.padEnd(20)}  ${c.revoked ? 'revoked' : 'active '}  created ${c.createdAt.toISOString()}`);
+        return 0;
+      }
+      case 'rotate': {
+        const channel = await resolve(arg);
+        console.log(`new stream key for ${channel.id} (${channel.name}): ${await store.rotateKey(channel.id)}\n(shown once; the old key no longer works)`);
+        return 0;
+      }
+      case 'revoke': {
+        const channel = await resolve(arg);
+        await store.revokeKey(channel.id);
+        console.log(`key of ${channel.id} (${channel.name}) revoked; 'keys rotate' issues a new one`);
+        return 0;
+      }
+      case 'delete': {
+        const channel = await resolve(arg);
+        await store.deleteChannel(channel.id);
+        console.log(`channel ${channel.id} (${channel.name}) deleted`);
+        return 0;
+      }
+      default:
+        console.error(HELP.keys);
+        return 2;
+    }
+  } finally {
+    await close();
+  }
+}
+
+function signKey(args: string[]): number {
+  const { values } = parseArgs({ args, options: { channel: { type: 'string' }, expires: { type: 'string', default: '86400' } } });
+  const cfg = config();
+  if (!values.channel) throw new UsageError('--channel is required');
+  if (!cfg.auth.hmacSecret) throw new UsageError('HEADWATER_AUTH_HMAC_SECRET is not set');
+  const seconds = Number(values.expires);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--expires must be a positive number of seconds');
+  console.log(signStreamKey({ channelId: values.channel, expiresAt: new Date(Date.now() + seconds * 1000), secret: cfg.auth.hmacSecret }));
+  return 0;
+}
+
+async function publish(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      key: { type: 'string' },
+      count: { type: 'string', default: '1' },
+      loops: { type: 'string', default: '1' },
+      'no-realtime': { type: 'boolean', default: false },
+      insecure: { type: 'boolean', default: false },
+      'reconnect-caps': { type: 'boolean', default: false },
+    },
+  });
+  const file = positionals[0];
+  if (!file || !values.url) throw new UsageError('usage: headwater publish <file.flv> --url <rtmp://host/app/key>');
+  const count = Number(values.count);
+  const tags = await readFlvTags(file);
+  const started = performance.now();
+  let sent = 0;
+  const progress = setInterval(() => {
+    const secs = (performance.now() - started) / 1000;
+    process.stderr.write(`\r${count} publisher(s): ${(sent / 1e6).toFixed(1)} MB sent, ${((sent * 8) / 1e6 / secs).toFixed(2)} Mbit/s, ${secs.toFixed(0)} s`);
+  }, 1000);
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, () => {
+      let last = 0;
+      return publishTags({
+        url: values.url!,
+        ...(values.key !== undefined ? { streamKey: values.key } : {}),
+        insecure: values.insecure,
+        ...(values['reconnect-caps'] ? { capsEx: 1 } : {}),
+        tags,
+        realtime: !values['no-realtime'],
+        loops: Number(values.loops),
+        onProgress: (b) => {
+          sent += b - last;
+          last = b;
+        },
+      });
+    }),
+  );
+  clearInterval(progress);
+  process.stderr.write('\n');
+  const failed = results.filter((r) => r.status === 'rejected');
+  for (const f of failed) console.error(`publish failed: ${(f.reason as Error).message}`);
+  const ok = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof publishTags>>> => r.status === 'fulfilled');
+  console.log(JSON.stringify({ publishers: count, ok: ok.length, failed: failed.length, bytes: ok.reduce((n, r) => n + r.value.bytes, 0), tags: ok.reduce((n, r) => n + r.value.tags, 0) }));
+  return failed.length === 0 ? 0 : 1;
+}
+
+class UsageError extends Error {}
+
+export { main, PublishRejectedError };
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0 || process.argv[2] !== 'start') process.exit(code);
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) console.error(err.message);
+      else if (err instanceof UsageError) console.error(`headwater: ${err.message}`);
+      else console.error(`headwater: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,87 @@
+import { recoverArchives } from '@headwater/archive';
+import { KeyStore, createAuthenticator } from '@headwater/auth';
+import type { HeadwaterConfig } from '@headwater/config';
+import type { Logger } from '@headwater/log';
+import {
+  archiveConsumerFactory,
+  loadTlsMaterial,
+  startIngestServer,
+  validFlvPrefixBytes,
+  type ConsumerFactory,
+  type IngestHooks,
+  type IngestServer,
+} from '@headwater/ingest';
+import { startInfrastructure, type Infrastructure } from './infrastructure.js';
+
+export interface Pipeline {
+  config: HeadwaterConfig;
+  infra: Infrastructure;
+  keyStore: KeyStore;
+  ingest: IngestServer;
+  /** Archives of sessions a previous run left unfinished, completed at this start. */
+  recovered: Promise<number>;
+  stop(opts?: { graceMs?: number }): Promise<void>;
+}
+
+export interface PipelineOptions {
+  hooks?: IngestHooks;
+  /** Extra consumers (the transcoder feed) next to the archive. */
+  consumers?: ConsumerFactory[];
+}
+
+/** The composition root: infrastructure, auth, ingest, archive; used by `headwater start` and e2e tests. */
+export async function startPipeline(config: HeadwaterConfig, logger: Logger, opts: PipelineOptions = {}): Promise<Pipeline> {
+  const infra = await startInfrastructure(config, logger);
+  const keyStore = new KeyStore(infra.redis);
+  const authenticator = createAuthenticator(config.auth, { keyStore, logger });
+
+  const consumers: ConsumerFactory[] = [...(opts.consumers ?? [])];
+  if (config.archive.enabled) {
+    consumers.unshift(archiveConsumerFactory({ s3: infra.s3, bucket: infra.bucket, spoolDir: config.archive.spoolDir, partBytes: config.archive.partBytes, logger }));
+  }
+  // Finish what a killed predecessor left in the spool, in the background: ingest starts at once.
+  const recovery = new AbortController();
+  const recovered = config.archive.enabled
+    ? recoverArchives({ spoolDir: config.archive.spoolDir, s3: infra.s3, logger, repair: validFlvPrefixBytes, signal: recovery.signal })
+        .then((results) => {
+          for (const r of results) logger.info({ objectKey: r.key, bytes: r.bytes }, 'recovered archive completed');
+          return results.length;
+        })
+        .catch((err: Error) => {
+          logger.error({ reason: err.message }, 'archive recovery stopped');
+          return 0;
+        })
+    : Promise.resolve(0);
+
+  const tlsMaterial = config.rtmps.port !== null
+    ? await loadTlsMaterial({ certFile: config.rtmps.certFile, keyFile: config.rtmps.keyFile, dataDir: config.dataDir, hostname: config.publicHost })
+    : undefined;
+
+  const ingest = await startIngestServer({
+    host: config.host,
+    rtmpPort: config.rtmp.port,
+    rtmpsPort: config.rtmps.port,
+    tls: tlsMaterial,
+    app: config.rtmp.app,
+    limits: config.limits,
+    publishTakeover: config.limits.publishTakeover,
+    logger,
+    authenticator,
+    consumers,
+    ...(opts.hooks ? { hooks: opts.hooks } : {}),
+  });
+
+  return {
+    config,
+    infra,
+    keyStore,
+    ingest,
+    recovered,
+    async stop({ graceMs = 5000 } = {}) {
+      await ingest.close({ graceMs });
+      recovery.abort();
+      await recovered;
+      await infra.stop();
+    },
+  };
+}

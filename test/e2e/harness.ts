@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { loadConfig, type HeadwaterConfig } from '@headwater/config';
+import { createLogger, type Logger } from '@headwater/log';
+import { FlvReader, type FlvTag } from '@headwater/flv';
+import { startPipeline, type Pipeline } from '@headwater/cli';
+import type { EndReason, PublishSnapshot } from '@headwater/ingest';
+import { startRedisServer, startS3Server, type RedisServer, type S3Server } from '@headwater/testkit';
+import { Writable } from 'node:stream';
+
+export interface Harness {
+  pipeline: Pipeline;
+  redis: RedisServer;
+  s3server: S3Server;
+  config: HeadwaterConfig;
+  /** Every log line written, for asserting on (and for secrets never appearing). */
+  logs: string[];
+  rtmpUrl(key: string): string;
+  rtmpsUrl(key: string): string;
+  /** Resolves when the channel's next publish has stopped and its consumers have flushed. */
+  stopped(channelId: string): Promise<{ snapshot: PublishSnapshot; reason: EndReason }>;
+  close(): Promise<void>;
+}
+
+/** A whole pipeline in this process against a real redis-server and a real S3 API server. */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const redis = await startRedisServer();
+  const s3server = await startS3Server({ buckets: ['headwater-test'] });
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'headwater-e2e-'));
+  const loaded = loadConfig({
+    HEADWATER_DATA_DIR: dataDir,
+    HEADWATER_HOST: '127.0.0.1',
+    HEADWATER_REDIS_URL: redis.url,
+    HEADWATER_S3_ENDPOINT: s3server.endpoint,
+    HEADWATER_S3_BUCKET: 'headwater-test',
+    HEADWATER_S3_ACCESS_KEY_ID: s3server.accessKeyId,
+    HEADWATER_S3_SECRET_ACCESS_KEY: s3server.secretAccessKey,
+    HEADWATER_AUTH_FAIL_DELAY_MS: '20',
+    HEADWATER_AUTH_MAX_FAIL_DELAY_MS: '50',
+    HEADWATER_AUTH_MAX_FAILURES_PER_IP_PER_MINUTE: '0',
+    HEADWATER_LOG_LEVEL: 'debug',
+    ...env,
+  });
+  // Free ports for both listeners (the settings themselves require a real port).
+  const config: HeadwaterConfig = { ...loaded, rtmp: { ...loaded.rtmp, port: 0 }, rtmps: { ...loaded.rtmps, port: 0 } };
+  const logs: string[] = [];
+  const logger: Logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logs.push(chunk.toString());
+        cb();
+      },
+    }),
+  });
+  const waiters = new Map<string, Array<(v: { snapshot: PublishSnapshot; reason: EndReason }) => void>>();
+  const pipeline = await startPipeline(config, logger, {
+    hooks: {
+      publishStopped(snapshot, reason) {
+        const list = waiters.get(snapshot.info.channelId) ?? [];
+        waiters.delete(snapshot.info.channelId);
+        for (const w of list) w({ snapshot, reason });
+      },
+    },
+  });
+  return {
+    pipeline,
+    redis,
+    s3server,
+    config,
+    logs,
+    rtmpUrl: (key) => `rtmp://127.0.0.1:${pipeline.ingest.rtmpPort}/live/${key}`,
+    rtmpsUrl: (key) => `rtmps://127.0.0.1:${pipeline.ingest.rtmpsPort}/live/${key}`,
+    stopped: (channelId) =>
+      new Promise((resolve) => {
+        const list = waiters.get(channelId) ?? [];
+        list.push(resolve);
+        waiters.set(channelId, list);
+      }),
+    async close() {
+      await pipeline.stop({ graceMs: 500 });
+      await s3server.stop();
+      await redis.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function listArchives(s3: S3Client, bucket: string, channelId: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `archives/${channelId}/` }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+export async function getObject(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToByteArray();
+}
+
+export function readTags(bytes: Uint8Array): FlvTag[] {
+  const reader = new FlvReader();
+  const tags = reader.push(bytes);
+  reader.end();
+  return tags;
+}
