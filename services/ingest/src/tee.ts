@@ -67,21 +67,25 @@ export class Tee {
   /** Ends every consumer; resolves when all have flushed (failures are logged, not thrown). */
   async end(reason: EndReason): Promise<void> {
     const consumers = this.live.splice(0);
-    await Promise.all(
-      consumers.map(async (consumer) => {
-        try {
-          await consumer.end(reason);
-        } catch (err) {
-          this.logger.error({ consumer: consumer.name, err: errorSummary(err) }, 'consumer failed to finish');
-        }
-      }),
-    );
+    await Promise.all(consumers.map((consumer) => this.finish(consumer, reason)));
   }
 
   private detach(consumer: MediaConsumer, err: unknown): void {
     this.live.splice(this.live.indexOf(consumer), 1);
     this.logger.error({ consumer: consumer.name, err: errorSummary(err) }, 'consumer detached after an error');
-    void consumer.end('protocol-error').catch(() => undefined);
+    void this.finish(consumer, 'protocol-error');
+  }
+
+  /**
+   * Ends one consumer. Async so that an `end()` that throws synchronously (or returns no
+   * promise) is caught too: it must not escape `push()` and starve the consumers after it.
+   */
+  private async finish(consumer: MediaConsumer, reason: EndReason): Promise<void> {
+    try {
+      await consumer.end(reason);
+    } catch (err) {
+      this.logger.error({ consumer: consumer.name, err: errorSummary(err) }, 'consumer failed to finish');
+    }
   }
 }
 
