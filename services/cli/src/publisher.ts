@@ -88,7 +88,9 @@ export async function publishTags(opts: PublishOptions): Promise<PublishResult> 
     ...(opts.capsEx !== undefined ? { enhanced: { capsEx: opts.capsEx } } : {}),
   });
   let failure: Error | undefined;
-  const closed = once(socket, 'close');
+  // Never rejects (events.once would, on 'error', leaving the derived promises below unhandled):
+  // socket errors are kept in `failure` and reported from there.
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.on('error', (err) => (failure ??= err));
 
   const publishing = new Promise<void>((resolve, reject) => {
@@ -112,6 +114,8 @@ export async function publishTags(opts: PublishOptions): Promise<PublishResult> 
     });
     void closed.then(() => reject(failure ?? new Error('connection closed before publishing started')));
   });
+  // Handled here too: if connecting fails we throw below without ever awaiting it.
+  publishing.catch(() => undefined);
   await once(socket, target.secure ? 'secureConnect' : 'connect');
   for (const c of session.start()) socket.write(c);
   await publishing;
@@ -150,6 +154,7 @@ export async function publishTags(opts: PublishOptions): Promise<PublishResult> 
     socket.end();
   }
   await closed;
+  if (failure) throw failure;
   return { tags: count, bytes, durationMs: performance.now() - started };
 }
 

@@ -94,6 +94,8 @@ export class IngestConnection implements ChannelHolder {
   private publish: ActivePublish | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set by drain(): however the publish ends from then on, it ends as 'shutdown'. */
+  private draining = false;
   private readonly unknownCodecs = new Set<string>();
 
   constructor(
@@ -142,6 +144,10 @@ export class IngestConnection implements ChannelHolder {
    * connection themselves); others have their publish ended and are closed cleanly.
    */
   async drain(graceMs: number): Promise<void> {
+    // A client leaving as asked (closing, or unpublishing first) is the shutdown too: its
+    // archive must be left for the next start, not uploaded while the drain waits (unbounded
+    // with S3 down).
+    this.draining = true;
     const request = this.session.requestReconnect();
     if (request && !this.closed) {
       this.write(request);
@@ -198,7 +204,7 @@ export class IngestConnection implements ChannelHolder {
         this.onMedia(event.message);
         return;
       case 'unpublish':
-        void this.endPublish('unpublished');
+        void this.endPublish(this.draining ? 'shutdown' : 'unpublished');
         return;
       default: {
         const never: never = event;
@@ -349,7 +355,7 @@ export class IngestConnection implements ChannelHolder {
     this.closed = true;
     this.clearHandshakeTimer();
     this.session.close();
-    void this.endPublish('disconnected');
+    void this.endPublish(this.draining ? 'shutdown' : 'disconnected');
     this.log.debug('connection closed');
   }
 
