@@ -25,67 +25,8 @@ export interface Harness {
 }
 
 /** A whole pipeline in this process against a real redis-server and a real S3 API server. */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const redis = await startRedisServer();
-  const s3server = await startS3Server({ buckets: ['headwater-test'] });
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'headwater-e2e-'));
-  const loaded = loadConfig({
-    HEADWATER_DATA_DIR: dataDir,
-    HEADWATER_HOST: '127.0.0.1',
-    HEADWATER_REDIS_URL: redis.url,
-    HEADWATER_S3_ENDPOINT: s3server.endpoint,
-    HEADWATER_S3_BUCKET: 'headwater-test',
-    HEADWATER_S3_ACCESS_KEY_ID: s3server.accessKeyId,
-    HEADWATER_S3_SECRET_ACCESS_KEY: s3server.secretAccessKey,
-    HEADWATER_AUTH_FAIL_DELAY_MS: '20',
-    HEADWATER_AUTH_MAX_FAIL_DELAY_MS: '50',
-    HEADWATER_AUTH_MAX_FAILURES_PER_IP_PER_MINUTE: '0',
-    HEADWATER_LOG_LEVEL: 'debug',
-    ...env,
-  });
-  // Free ports for both listeners (the settings themselves require a real port).
-  const config: HeadwaterConfig = { ...loaded, rtmp: { ...loaded.rtmp, port: 0 }, rtmps: { ...loaded.rtmps, port: 0 } };
-  const logs: string[] = [];
-  const logger: Logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        logs.push(chunk.toString());
-        cb();
-      },
-    }),
-  });
-  const waiters = new Map<string, Array<(v: { snapshot: PublishSnapshot; reason: EndReason }) => void>>();
-  const pipeline = await startPipeline(config, logger, {
-    hooks: {
-      publishStopped(snapshot, reason) {
-        const list = waiters.get(snapshot.info.channelId) ?? [];
-        waiters.delete(snapshot.info.channelId);
-        for (const w of list) w({ snapshot, reason });
-      },
-    },
-  });
-  return {
-    pipeline,
-    redis,
-    s3server,
-    config,
-    logs,
-    rtmpUrl: (key) => `rtmp://127.0.0.1:${pipeline.ingest.rtmpPort}/live/${key}`,
-    rtmpsUrl: (key) => `rtmps://127.0.0.1:${pipeline.ingest.rtmpsPort}/live/${key}`,
-    stopped: (channelId) =>
-      new Promise((resolve) => {
-        const list = waiters.get(channelId) ?? [];
-        list.push(resolve);
-        waiters.set(channelId, list);
-      }),
-    async close() {
-      await pipeline.stop({ graceMs: 500 });
-      await s3server.stop();
-      await redis.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+export function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  return startHarnessWith({ env });
 }
 
 export async function listArchives(s3: S3Client, bucket: string, channelId: string): Promise<string[]> {
@@ -105,10 +46,6 @@ export function readTags(bytes: Uint8Array): FlvTag[] {
   return tags;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Added for the fault, auth and CLI e2e files. startHarnessWith is startHarness with options;
-// startHarness keeps its signature for ingest.test.ts.
-
 export interface HarnessOptions {
   /** HEADWATER_* settings on top of the harness defaults. */
   env?: Record<string, string>;
@@ -116,7 +53,7 @@ export interface HarnessOptions {
   s3Down?: boolean;
 }
 
-/** {@link startHarness} with options (an S3 outage at start). */
+/** {@link startHarness} with options (settings, an S3 outage at start). */
 export async function startHarnessWith(opts: HarnessOptions = {}): Promise<Harness> {
   const redis = await startRedisServer();
   const s3server = await startS3Server({ buckets: ['headwater-test'] });
