@@ -54,8 +54,10 @@ function ensureNpmDeps() {
   const lock = path.join(root, 'package-lock.json');
   const stale = !existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs;
   if (stale) {
-    console.log('headwater: installing npm dependencies (npm ci) …');
-    must('npm', ['ci', '--no-audit', '--no-fund']);
+    // `npm install` rather than `npm ci`: npm 11 leaves other platforms' optional binaries
+    // (turbo, msgpackr) out of the lock file, and `npm ci` then refuses it as out of sync.
+    console.log('headwater: installing npm dependencies …');
+    must('npm', ['install', '--no-audit', '--no-fund']);
   }
 }
 
