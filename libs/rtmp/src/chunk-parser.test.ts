@@ -301,16 +301,16 @@ describe('ChunkParser state and memory', () => {
     expect(Array.from(first[0]!.payload)).toEqual(Array.from(p200));
   });
 
-  test('a header announcing 8 MiB followed by one chunk pins 16 KiB, released by Abort', () => {
+  test('a header announcing 8 MiB followed by one chunk pins 64 KiB, released by Abort', () => {
     const p = new ChunkParser();
     p.push(bytes('04 000000 800000 09 01000000', pattern(128)));
-    expect(p.bufferedBytes).toBe(16 * 1024);
+    expect(p.bufferedBytes).toBe(64 * 1024);
     const out = p.push(bytes('02 000000 000004 02 00000000 00000004'));
     expect(out).toHaveLength(1);
     expect(p.bufferedBytes).toBe(0);
     // The csid is free again: a fmt-3 chunk now starts a new 8 MiB message.
     p.push(bytes('C4', pattern(128)));
-    expect(p.bufferedBytes).toBe(16 * 1024);
+    expect(p.bufferedBytes).toBe(64 * 1024);
   });
 
   test('reassembly buffers grow with received bytes and are released on completion', () => {
@@ -324,7 +324,7 @@ describe('ChunkParser state and memory', () => {
     for (const c of chunks) {
       done = p.push(c);
       seen += c.length;
-      expect(p.bufferedBytes).toBeLessThanOrEqual(Math.max(16 * 1024, 2 * seen));
+      expect(p.bufferedBytes).toBeLessThanOrEqual(Math.max(64 * 1024, 2 * seen));
     }
     expect(done).toHaveLength(1);
     expect(Array.from(done[0]!.payload)).toEqual(Array.from(payload));

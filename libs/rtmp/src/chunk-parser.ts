@@ -23,7 +23,7 @@ export interface RtmpMessage {
 }
 
 /** Smallest reassembly buffer: avoids many tiny regrowths at the default 128-byte chunk size. */
-const MIN_ASSEMBLY_BYTES = 16 * 1024;
+const MIN_ASSEMBLY_BYTES = 64 * 1024;
 
 /** Per-csid state (Adobe RTMP 1.0 §5.3.1.2: fmt 1-3 inherit from the previous chunk). */
 interface ChunkStream {
@@ -95,8 +95,8 @@ function u32leAt(q: ByteQueue, i: number): number {
  *   fmt 1 (SRS accepts it for that reason). fmt 2/3 there throws `chunk-stream-unknown`.
  * - A fmt 0/1/2 chunk on a csid whose message is unfinished throws `chunk-message-interrupted`.
  * - Memory: a message in a single chunk is a view (or one copy if it straddles slices). Larger
- *   messages are copied into a per-message buffer that grows by doubling from 16 KiB up to the
- *   announced length, so a header announcing 8 MiB followed by 1 byte pins 16 KiB, not 8 MiB;
+ *   messages are copied into a per-message buffer that grows by doubling from 64 KiB (one allocation for a typical frame) up to the
+ *   announced length, so a header announcing 8 MiB followed by 1 byte pins 64 KiB, not 8 MiB;
  *   the sum of these buffers is bounded by `maxBufferedBytes` (`limit-exceeded`).
  * - After a throw the parser is poisoned: every later `push()` rethrows; close the connection.
  */

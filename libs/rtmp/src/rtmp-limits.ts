@@ -24,7 +24,7 @@ export interface ChunkLimits {
   maxChunkStreams: number;
   /**
    * Bytes of reassembly buffers held for unfinished messages across all chunk streams. Buffers
-   * grow with the bytes actually received (doubling, from 16 KiB), so this bounds real memory,
+   * grow with the bytes actually received (doubling, from 64 KiB), so this bounds real memory,
    * not what headers announce. Must be at least `maxMessageBytes`.
    * @defaultValue 16 MiB
    */

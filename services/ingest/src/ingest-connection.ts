@@ -273,20 +273,26 @@ export class IngestConnection implements ChannelHolder {
     if (!publish || publish.ending) return;
     let body = message.payload;
     const type = message.type as 8 | 9 | 18;
-    switch (type) {
-      case 9:
-        if (body.length > 0) this.parse(() => publish.catalog.onVideo(parseVideoTag(body)));
-        break;
-      case 8:
-        if (body.length > 0) this.parse(() => publish.catalog.onAudio(parseAudioTag(body)));
-        break;
-      case 18: {
-        const script = parseScriptTag(body);
-        if (script.name === 'onMetaData') publish.catalog.onMetadata(metadataInfo(script.value));
-        // FLV files store `onMetaData …` without RTMP's `@setDataFrame` prefix.
-        body = stripSetDataFrame(body);
-        break;
+    try {
+      switch (type) {
+        case 9:
+          if (isCodedVideoFrame(body) && publish.catalog.settled('video')) publish.catalog.countFrame('video', body.length);
+          else if (body.length > 0) publish.catalog.onVideo(parseVideoTag(body));
+          break;
+        case 8:
+          if (isCodedAudioFrame(body) && publish.catalog.settled('audio')) publish.catalog.countFrame('audio', body.length);
+          else if (body.length > 0) publish.catalog.onAudio(parseAudioTag(body));
+          break;
+        case 18: {
+          const script = parseScriptTag(body);
+          if (script.name === 'onMetaData') publish.catalog.onMetadata(metadataInfo(script.value));
+          // FLV files store `onMetaData …` without RTMP's `@setDataFrame` prefix.
+          body = stripSetDataFrame(body);
+          break;
+        }
       }
+    } catch (err) {
+      this.onParseError(err);
     }
     publish.bytesIn += message.payload.length;
     publish.tags++;
@@ -299,19 +305,15 @@ export class IngestConnection implements ChannelHolder {
    * A codec or packet type newer than this build is forwarded and logged once, not fatal;
    * a structurally broken tag is a protocol error and closes the connection.
    */
-  private parse(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof ProtocolError && (err.code === 'flv-unknown-fourcc' || err.code === 'flv-unknown-packet-type')) {
-        if (!this.unknownCodecs.has(err.message)) {
-          this.unknownCodecs.add(err.message);
-          this.log.warn({ code: err.code, reason: err.message }, 'unknown media signalling; forwarding as is');
-        }
-        return;
+  private onParseError(err: unknown): void {
+    if (err instanceof ProtocolError && (err.code === 'flv-unknown-fourcc' || err.code === 'flv-unknown-packet-type')) {
+      if (!this.unknownCodecs.has(err.message)) {
+        this.unknownCodecs.add(err.message);
+        this.log.warn({ code: err.code, reason: err.message }, 'unknown media signalling; forwarding as is');
       }
-      throw err;
+      return;
     }
+    throw err;
   }
 
   private endPublish(reason: EndReason): Promise<void> {
@@ -362,4 +364,27 @@ export class IngestConnection implements ChannelHolder {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/**
+ * A video body that holds only coded frames of the default track (legacy AVC NALUs, or E-RTMP
+ * CodedFrames/CodedFramesX): the per-frame hot path, which needs no parsing once tracks are known.
+ */
+function isCodedVideoFrame(body: Uint8Array): boolean {
+  const b0 = body[0];
+  if (b0 === undefined) return false;
+  if (b0 & 0x80) {
+    const packetType = b0 & 0x0f;
+    return packetType === 1 || packetType === 3;
+  }
+  return (b0 & 0x0f) === 7 && body[1] === 1;
+}
+
+/** An audio body with coded frames of the default track only (legacy AAC raw, E-RTMP CodedFrames). */
+function isCodedAudioFrame(body: Uint8Array): boolean {
+  const b0 = body[0];
+  if (b0 === undefined) return false;
+  const format = b0 >> 4;
+  if (format === 9) return (b0 & 0x0f) === 1;
+  return format === 10 && body[1] === 1;
 }

@@ -102,6 +102,29 @@ export class TrackCatalog {
     }
   }
 
+  /**
+   * True once every track of `media` is described (including what only frames tell: VP8/VP9
+   * size, AC-3/E-AC-3/MP3 parameters). From then on coded frames need no parsing, only counting.
+   */
+  settled(media: 'video' | 'audio'): boolean {
+    const tracks = media === 'video' ? this.videoTracks : this.audioTracks;
+    if (tracks.size === 0) return false;
+    for (const t of tracks.values()) {
+      const d = t.description as { width?: number; sampleRate?: number } | undefined;
+      if (!d || (media === 'video' ? d.width === undefined : d.sampleRate === undefined)) return false;
+    }
+    return true;
+  }
+
+  /** Counts a coded frame of the default track without parsing it (see `settled`). */
+  countFrame(media: 'video' | 'audio', bytes: number): void {
+    const track = (media === 'video' ? this.videoTracks : this.audioTracks).get(0);
+    if (track) {
+      track.frames++;
+      track.bytes += bytes;
+    }
+  }
+
   onMetadata(info: MetadataInfo): void {
     this.metadata = info;
   }
