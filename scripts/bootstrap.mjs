@@ -71,7 +71,8 @@ ensureSystemDeps(SYSTEM_DEPS[command] ?? {});
 switch (command) {
   case 'start':
     build();
-    process.exitCode = run('node', ['services/cli/dist/main.js', 'start', ...rest]);
+    // The same V8 flag as the `headwater` bin (see services/cli/bin/headwater.js).
+    process.exitCode = run('node', ['--max-semi-space-size=1', 'services/cli/dist/main.js', 'start', ...rest]);
     break;
   case 'test':
     build();

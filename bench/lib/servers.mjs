@@ -10,6 +10,12 @@ import { spawnGroup, waitForPort } from './children.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI_MAIN = path.join(ROOT, 'services/cli/dist/main.js');
+/**
+ * How Headwater ships: `npm start` and the `headwater` bin run Node with these flags (a small
+ * young generation: ingest garbage is short-lived, and a 1 MiB semi-space keeps RSS flat per
+ * stream at no CPU cost in our measurements). Set BENCH_HEADWATER_DEFAULT_FLAGS=0 to compare without.
+ */
+const HEADWATER_NODE_FLAGS = process.env.BENCH_HEADWATER_DEFAULT_FLAGS === '0' ? [] : ['--max-semi-space-size=1'];
 const NMS_SCRIPT = path.join(ROOT, 'bench/nms-server.mjs');
 export const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 
@@ -63,7 +69,7 @@ async function startHeadwater(ctx, name, n, archive) {
     HEADWATER_LIMITS_MAX_CONNECTIONS_PER_IP: String(n + 16),
     HEADWATER_LIMITS_MAX_CONNECTIONS: String(Math.max(1000, n + 16)),
   };
-  const state = spawnGroup(process.execPath, [...nodeFlags(ctx, name), CLI_MAIN, 'start'], { env, cwd: ROOT });
+  const state = spawnGroup(process.execPath, [...HEADWATER_NODE_FLAGS, ...nodeFlags(ctx, name), CLI_MAIN, 'start'], { env, cwd: ROOT });
   await waitForPort(port, state);
   return {
     state,
