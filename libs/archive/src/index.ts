@@ -1,5 +1,6 @@
 export { SessionArchive, DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES, MAX_BUFFER_BYTES, MAX_PARTS_IN_FLIGHT } from './session-archive.js';
 export type { SessionArchiveOptions, SessionArchiveState, ArchiveStats } from './session-archive.js';
+export { SPOOL_FLUSH_BYTES, SPOOL_FLUSH_DELAY_MS } from './spool-writer.js';
 export { recoverArchives } from './recover-archives.js';
 export type { RecoverArchivesOptions } from './recover-archives.js';
 export type { ArchiveLogger, ArchiveResult } from './archive-logger.js';

@@ -12,10 +12,13 @@ import { markLive, unmarkLive } from './live-archives.js';
 import { DEFAULT_PART_BYTES, MAX_PART_BYTES, MIN_PART_BYTES } from './part-plan.js';
 import type { RetryOptions } from './retry.js';
 import { safeErrorInfo } from './safe-error.js';
-import { SpoolWriter } from './spool-writer.js';
+import { SPOOL_FLUSH_BYTES, SpoolWriter } from './spool-writer.js';
 
-/** Default staging buffer; a session holds at most twice this in memory. */
-export const DEFAULT_BUFFER_BYTES = 256 * 1024;
+/**
+ * Default memory for staging spool writes, per session: two halves of {@link SPOOL_FLUSH_BYTES}
+ * (one filling while the other is written).
+ */
+export const DEFAULT_BUFFER_BYTES = 2 * SPOOL_FLUSH_BYTES;
 export const MIN_BUFFER_BYTES = 4 * 1024;
 export const MAX_BUFFER_BYTES = 64 * 1024 * 1024;
 /** Parts uploaded at once per session: one, streamed from the spool file. */
@@ -32,7 +35,10 @@ export interface SessionArchiveOptions {
   key: string;
   /** Size of the first parts (doubles every 1,000 parts). Minimum 5 MiB (S3's floor). @defaultValue 8 MiB */
   partBytes?: number;
-  /** Staging buffer size; memory per session is at most twice this. @defaultValue 256 KiB */
+  /**
+   * Memory for staging spool writes; a session never holds more than this in memory (two halves:
+   * one filling while the other is written). @defaultValue 128 KiB
+   */
   bufferBytes?: number;
   /** Stored as the object's Content-Type. @defaultValue 'application/octet-stream' */
   contentType?: string;
@@ -55,10 +61,12 @@ export interface ArchiveStats {
   state: SessionArchiveState;
   /** Bytes accepted by `write()` (dropped ones excluded). */
   writtenBytes: number;
-  /** Bytes in memory not yet in the spool file; at most 2 × bufferBytes. */
+  /** Bytes in memory not yet in the spool file; at most bufferBytes. */
   bufferedBytes: number;
   /** Contiguous bytes in the spool file. */
   spooledBytes: number;
+  /** Write calls made to the spool file so far (`spooledBytes / spoolWrites`: bytes per syscall). */
+  spoolWrites: number;
   /** Bytes in parts S3 has acknowledged (all bytes once completed). */
   uploadedBytes: number;
   /** `writtenBytes - uploadedBytes`: what a crash would leave to `recoverArchives`. */
@@ -79,6 +87,14 @@ export interface ArchiveStats {
  *
  * Every step is recorded in `<id>.json` beside the spool; after a crash `recoverArchives`
  * completes the object from there.
+ *
+ * Crash semantics: every byte written to the spool file survives a crash of the process (SIGKILL)
+ * and is recovered; nothing is fsynced, so a crash of the machine may lose what the OS had not
+ * written back yet. Writes to the spool are coalesced: a syscall once {@link SPOOL_FLUSH_BYTES}
+ * are staged, or `SPOOL_FLUSH_DELAY_MS` (200 ms) after the first staged byte. So the last bytes
+ * accepted by `write()` (at most `bufferBytes`, normally under 200 ms old; older only while the
+ * disk is slower than the stream) are only in memory and are lost on SIGKILL; `stats()` tells
+ * them apart (`writtenBytes - spooledBytes`). `finish()`, `close()` and `abort()` write them first.
  */
 export class SessionArchive {
   private state: SessionArchiveState = 'open';
@@ -172,16 +188,17 @@ export class SessionArchive {
   }
 
   /**
-   * Append bytes. Synchronous and cheap: copies into the staging buffer; never waits for S3 and
-   * never throws because of it. Throws {@link ArchiveError} `archive-closed` after
-   * finish/abort/close. After a spool failure the bytes are dropped (see `stats().droppedBytes`).
+   * Append bytes. Synchronous and cheap: copies into the staging buffer (the pieces of an array
+   * one after the other, not joined first); never waits for S3 and never throws because of it.
+   * Waits for the local disk only if it is a whole buffer behind. Throws {@link ArchiveError}
+   * `archive-closed` after finish/abort/close. After a spool failure the bytes are dropped (see
+   * `stats().droppedBytes`).
    */
   write(chunks: Uint8Array | readonly Uint8Array[]): void {
     if (this.state !== 'open' && this.state !== 'failed') {
       throw new ArchiveError(ArchiveErrorCode.Closed, `archive ${this.id} is ${this.state}`);
     }
-    if (chunks instanceof Uint8Array) this.writer.append(chunks);
-    else for (const chunk of chunks) this.writer.append(chunk);
+    this.writer.append(chunks);
   }
 
   stats(): ArchiveStats {
@@ -192,6 +209,7 @@ export class SessionArchive {
       writtenBytes: written,
       bufferedBytes: this.writer.bufferedBytes,
       spooledBytes: this.writer.durableBytes,
+      spoolWrites: this.writer.writes,
       uploadedBytes: uploaded,
       lagBytes: written - uploaded,
       partsUploaded: this.uploader.partsUploaded,
