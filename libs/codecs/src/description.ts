@@ -85,6 +85,15 @@ export function chromaFormatFromIdc(idc: number): ChromaFormat {
   }
 }
 
+/**
+ * SubWidthC/SubHeightC (H.264 Table 6-1, H.265 Table 6-1): the units of frame cropping and
+ * conformance window offsets. Separate colour planes count as monochrome (ChromaArrayType 0).
+ */
+export function chromaSubsampling(chromaFormatIdc: number, separateColourPlane: boolean): { subWidthC: number; subHeightC: number } {
+  const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
+  return { subWidthC: chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1, subHeightC: chromaArrayType === 1 ? 2 : 1 };
+}
+
 /** Maps chroma subsampling flags (AV1, VP9) to a name. */
 export function chromaFormatFromSubsampling(monochrome: boolean, subX: boolean, subY: boolean): ChromaFormat {
   if (monochrome) return '4:0:0';

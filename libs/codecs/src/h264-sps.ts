@@ -1,3 +1,4 @@
+import { chromaSubsampling } from './description.js';
 import { BitReader, ProtocolError, checkLimit, unescapeRbsp } from '@headwater/bytes';
 import type { ColourDescription } from './description.js';
 import { readVuiPrefix } from './vui.js';
@@ -107,9 +108,7 @@ export function parseH264Sps(nal: Uint8Array): H264Sps {
     const right = br.ue();
     const top = br.ue();
     const bottom = br.ue();
-    const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
-    const subWidthC = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
-    const subHeightC = chromaArrayType === 1 ? 2 : 1;
+    const { subWidthC, subHeightC } = chromaSubsampling(chromaFormatIdc, separateColourPlane);
     const cropUnitX = subWidthC;
     const cropUnitY = subHeightC * (frameMbsOnly ? 1 : 2);
     width = codedWidth - cropUnitX * (left + right);

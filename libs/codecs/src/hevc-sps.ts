@@ -1,3 +1,4 @@
+import { chromaSubsampling } from './description.js';
 import { BitReader, ProtocolError, checkLimit, unescapeRbsp } from '@headwater/bytes';
 import type { ColourDescription } from './description.js';
 import { MAX_PICTURE_SIDE_PX } from './h264-sps.js';
@@ -82,9 +83,7 @@ export function parseHevcSps(nal: Uint8Array): HevcSps {
     const right = br.ue();
     const top = br.ue();
     const bottom = br.ue();
-    const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
-    const subWidthC = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
-    const subHeightC = chromaArrayType === 1 ? 2 : 1;
+    const { subWidthC, subHeightC } = chromaSubsampling(chromaFormatIdc, separateColourPlane);
     width = codedWidth - subWidthC * (left + right);
     height = codedHeight - subHeightC * (top + bottom);
     if (width <= 0 || height <= 0) throw new ProtocolError('bad-hevc-sps', 'conformance window removes the whole picture');
