@@ -17,6 +17,8 @@ export interface Harness {
   config: HeadwaterConfig;
   /** Every log line written, for asserting on (and for secrets never appearing). */
   logs: string[];
+  /** Every publish that has stopped (consumers flushed), in the order they finished. */
+  stops: { channelId: string; sessionId: string; reason: EndReason }[];
   rtmpUrl(key: string): string;
   rtmpsUrl(key: string): string;
   /** Resolves when the channel's next publish has stopped and its consumers have flushed. */
@@ -84,12 +86,14 @@ export async function startHarnessWith(opts: HarnessOptions = {}): Promise<Harne
       },
     }),
   });
+  const stops: Harness['stops'] = [];
   const waiters = new Map<string, Array<(v: { snapshot: PublishSnapshot; reason: EndReason }) => void>>();
   let pipeline: Pipeline;
   try {
     pipeline = await startPipeline(config, logger, {
       hooks: {
         publishStopped(snapshot, reason) {
+          stops.push({ channelId: snapshot.info.channelId, sessionId: snapshot.info.sessionId, reason });
           const list = waiters.get(snapshot.info.channelId) ?? [];
           waiters.delete(snapshot.info.channelId);
           for (const w of list) w({ snapshot, reason });
@@ -108,6 +112,7 @@ export async function startHarnessWith(opts: HarnessOptions = {}): Promise<Harne
     s3server,
     config,
     logs,
+    stops,
     rtmpUrl: (key) => `rtmp://127.0.0.1:${pipeline.ingest.rtmpPort}/live/${key}`,
     rtmpsUrl: (key) => `rtmps://127.0.0.1:${pipeline.ingest.rtmpsPort}/live/${key}`,
     stopped: (channelId) =>
