@@ -206,7 +206,7 @@ describe('SIGKILL mid-stream, then the next start', () => {
     await buildCli();
     redis = await startRedisServer();
     s3server = await startS3Server({ buckets: [bucket] });
-    s3 = createS3Client({ endpoint: s3server.endpoint, region: s3server.region, accessKeyId: s3server.accessKeyId, secretAccessKey: s3server.secretAccessKey, forcePathStyle: true });
+    s3 = createS3Client(s3server);
     dataDir = await mkdtemp(path.join(tmpdir(), 'headwater-e2e-kill-'));
     env = {
       HEADWATER_DATA_DIR: dataDir,

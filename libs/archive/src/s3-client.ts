@@ -7,8 +7,12 @@ export interface S3ClientConfig {
   region: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** `true` for s3rver, MinIO and most S3-compatible stores (`http://host/bucket/key` URLs). */
-  forcePathStyle: boolean;
+  /**
+   * `http://host/bucket/key` URLs, which s3rver, MinIO and most S3-compatible stores need. The
+   * default lets an embedded or test server handle (endpoint, region, credentials) be passed as is.
+   * @defaultValue true
+   */
+  forcePathStyle?: boolean;
   /** Give up connecting after this long (the archive then retries with backoff). @defaultValue 5000 */
   connectionTimeoutMs?: number;
   /** Fail a request whose socket stays idle this long (a black-holed connection). @defaultValue 60000 */
@@ -38,7 +42,7 @@ export function createS3Client(config: S3ClientConfig): S3Client {
   return new S3Client({
     ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
     region: config.region,
-    forcePathStyle: config.forcePathStyle,
+    forcePathStyle: config.forcePathStyle ?? true,
     credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

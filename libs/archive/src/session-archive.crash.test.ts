@@ -33,7 +33,7 @@ beforeAll(async () => {
   // The child runs the built package, as the product does (no TypeScript loader is installed).
   await promisify(execFile)('npx', ['tsc', '-b', 'libs/archive'], { cwd: repoRoot });
   server = await startS3Server({ buckets: ['crash'] });
-  s3 = createS3Client({ endpoint: server.endpoint, region: server.region, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, forcePathStyle: true });
+  s3 = createS3Client(server);
   work = await mkdtemp(path.join(tmpdir(), 'headwater-crash-'));
 }, 120_000);
 

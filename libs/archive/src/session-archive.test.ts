@@ -56,7 +56,7 @@ describe('SessionArchive against s3rver', () => {
 
   beforeAll(async () => {
     server = await startS3Server();
-    s3 = createS3Client({ endpoint: server.endpoint, region: server.region, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, forcePathStyle: true });
+    s3 = createS3Client(server);
   });
   afterAll(async () => {
     s3.destroy();

@@ -29,13 +29,7 @@ async function getBytes(s3: S3Client, Bucket: string, Key: string): Promise<Buff
 }
 
 function clientFor(server: S3Server): S3Client {
-  return createS3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
-    forcePathStyle: true,
-  });
+  return createS3Client(server);
 }
 
 /** The S3 error name and HTTP status of a rejected call. */

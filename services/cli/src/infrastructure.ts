@@ -62,7 +62,7 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
     });
   } else {
     embeddedS3 = await startEmbeddedS3({ dataDir: path.join(config.dataDir, 's3'), port: opts.embeddedS3Port ?? 0, buckets: [config.s3.bucket] });
-    s3 = createS3Client({ endpoint: embeddedS3.endpoint, region: embeddedS3.region, accessKeyId: embeddedS3.accessKeyId, secretAccessKey: embeddedS3.secretAccessKey, forcePathStyle: true });
+    s3 = createS3Client(embeddedS3);
     logger.info({ endpoint: embeddedS3.endpoint }, 'embedded S3 server started');
   }
   // S3 being down at start is not fatal: sessions spool to disk and upload when it returns.

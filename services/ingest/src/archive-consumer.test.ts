@@ -92,7 +92,7 @@ describe('archive consumer against s3rver', () => {
 
   beforeAll(async () => {
     server = await startS3Server();
-    s3 = createS3Client({ endpoint: server.endpoint, region: server.region, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, forcePathStyle: true });
+    s3 = createS3Client(server);
   });
   afterAll(async () => {
     s3.destroy();
