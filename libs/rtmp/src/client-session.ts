@@ -1,5 +1,6 @@
 import { ProtocolError } from '@headwater/bytes';
 import { amfString, isAmfObject } from '@headwater/amf';
+import { CONTROL_CSID } from './chunk-header.js';
 import { ChunkParser, type RtmpMessage } from './chunk-parser.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { CommandName, NetStatusCode, parseCommand, parseStatus, type StatusInfo } from './commands.js';
@@ -17,7 +18,6 @@ import { acknowledgement, parseControlMessage, setChunkSize, userControl } from 
 import { ClientHandshake, type HandshakeOptions } from './handshake.js';
 import { MessageType, UserControlEvent } from './message-types.js';
 
-const CSID_CONTROL = 2;
 const CSID_COMMAND = 3;
 /** OBS/librtmp's choices: audio, video and data on their own chunk streams so they interleave cleanly. */
 const CSID_DATA = 4;
@@ -97,7 +97,7 @@ export class ClientSession {
       if (!hs.done) return out;
       this.phase = 'connecting';
       const chunkSize = this.options.chunkSize ?? 4096;
-      out.send.push(...this.writer.write({ csid: CSID_CONTROL, type: MessageType.SetChunkSize, streamId: 0, timestamp: 0, payload: setChunkSize(chunkSize) }));
+      out.send.push(...this.writer.write({ csid: CONTROL_CSID, type: MessageType.SetChunkSize, streamId: 0, timestamp: 0, payload: setChunkSize(chunkSize) }));
       this.command(out, 0, connectCommand({ app: this.options.app, tcUrl: this.options.tcUrl, transactionId: TXN_CONNECT, ...this.options.enhanced }));
       rest = hs.leftover;
     }
@@ -105,7 +105,7 @@ export class ClientSession {
     for (const message of this.parser.push(rest)) this.dispatch(message, out);
     if (this.ackWindow > 0 && this.parser.bytesReceived - this.lastAckAt >= this.ackWindow) {
       this.lastAckAt = this.parser.bytesReceived;
-      out.send.push(...this.writer.write({ csid: CSID_CONTROL, type: MessageType.Acknowledgement, streamId: 0, timestamp: 0, payload: acknowledgement(this.lastAckAt) }));
+      out.send.push(...this.writer.write({ csid: CONTROL_CSID, type: MessageType.Acknowledgement, streamId: 0, timestamp: 0, payload: acknowledgement(this.lastAckAt) }));
     }
     return out;
   }
@@ -137,7 +137,7 @@ export class ClientSession {
       case MessageType.UserControl: {
         const msg = parseControlMessage(message.type, message.payload);
         if (msg.type === MessageType.UserControl && msg.userControl.event === UserControlEvent.PingRequest) {
-          out.send.push(...this.writer.write({ csid: CSID_CONTROL, type: MessageType.UserControl, streamId: 0, timestamp: 0, payload: userControl(UserControlEvent.PingResponse, msg.userControl.timestampMs) }));
+          out.send.push(...this.writer.write({ csid: CONTROL_CSID, type: MessageType.UserControl, streamId: 0, timestamp: 0, payload: userControl(UserControlEvent.PingResponse, msg.userControl.timestampMs) }));
         }
         return;
       }

@@ -1,5 +1,6 @@
 import { ProtocolError, checkLimit } from '@headwater/bytes';
 import type { AmfLimits } from '@headwater/amf';
+import { CONTROL_CSID } from './chunk-header.js';
 import { ChunkParser, type RtmpMessage } from './chunk-parser.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { splitAggregate } from './aggregate.js';
@@ -32,8 +33,7 @@ import { ServerHandshake, type HandshakeOptions } from './handshake.js';
 import { MessageType, PeerBandwidthLimit, UserControlEvent } from './message-types.js';
 import type { ChunkLimits } from './rtmp-limits.js';
 
-/** Chunk streams we send on (nginx-rtmp's choice: control 2, connection commands 3, stream status 5). */
-const CSID_CONTROL = 2;
+/** Chunk streams we send on besides control (2): nginx-rtmp's choice, connection commands 3, stream status 5. */
 const CSID_COMMAND = 3;
 const CSID_STREAM = 5;
 
@@ -161,7 +161,7 @@ export class ServerSession {
     if (this.phase !== 'publish-pending') throw new ProtocolError('session-state', `no publish to accept (state ${this.phase})`);
     this.phase = 'publishing';
     const send: Uint8Array[] = [];
-    send.push(...this.writer.write({ csid: CSID_CONTROL, type: MessageType.UserControl, streamId: 0, timestamp: 0, payload: userControl(UserControlEvent.StreamBegin, this.publishStreamId) }));
+    send.push(...this.writer.write({ csid: CONTROL_CSID, type: MessageType.UserControl, streamId: 0, timestamp: 0, payload: userControl(UserControlEvent.StreamBegin, this.publishStreamId) }));
     send.push(...this.status(this.publishStreamId, { level: 'status', code: NetStatusCode.PublishStart, description: 'Publishing.', details: this.publishName }));
     return send;
   }
@@ -335,7 +335,7 @@ export class ServerSession {
   }
 
   private control(out: ServerSessionOutput, type: number, payload: Uint8Array): void {
-    out.send.push(...this.writer.write({ csid: CSID_CONTROL, type, streamId: 0, timestamp: 0, payload }));
+    out.send.push(...this.writer.write({ csid: CONTROL_CSID, type, streamId: 0, timestamp: 0, payload }));
   }
 
   private reply(out: ServerSessionOutput, payload: Uint8Array): void {
