@@ -196,9 +196,11 @@ export class IngestConnection implements ChannelHolder {
         return;
       case 'publish':
         this.socket.pause();
-        void this.onPublish(event.key, event.query).finally(() => {
-          if (!this.closed) this.socket.resume();
-        });
+        void this.onPublish(event.key, event.query)
+          .catch((err: unknown) => this.fail(err))
+          .finally(() => {
+            if (!this.closed) this.socket.resume();
+          });
         return;
       case 'media':
         this.onMedia(event.message);
