@@ -25,7 +25,7 @@ const source: fc.Arbitrary<LadderSource> = fc
     extras: fc.array(fc.record({ d: description, frameRate }), { maxLength: 3 }),
   })
   .map(({ main, extras }) => {
-    const video = (d: typeof main extends infer T ? NonNullable<T>['d'] : never): VideoDescription => ({ ...d, codecString: `${d.codec}.x` });
+    const video = (d: Omit<VideoDescription, 'codecString'>): VideoDescription => ({ ...d, codecString: `${d.codec}.x` });
     return {
       video: main && { ...video(main.d), frameRate: main.frameRate, bitrateBps: main.bitrateBps },
       extraVideoTracks: main ? extras.map((t, i) => ({ trackId: i + 1, description: { ...video(t.d), frameRate: t.frameRate } })) : undefined,
