@@ -59,6 +59,7 @@ describe('loadConfig', () => {
         publishTakeover: true,
       },
       archive: { enabled: true, partBytes: 8 * 1024 * 1024, spoolDir: '/srv/hw/.headwater/spool' },
+      transcode: { enabled: false },
     });
   });
 
@@ -273,6 +274,6 @@ describe('CONFIG_DOCS', () => {
       expect(d.env).toBe(envName(d.name));
       expect(d.description.length).toBeGreaterThan(10);
     }
-    expect(CONFIG_DOCS).toHaveLength(35);
+    expect(CONFIG_DOCS).toHaveLength(36);
   });
 });

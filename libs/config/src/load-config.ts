@@ -93,6 +93,10 @@ export interface HeadwaterConfig {
     /** @defaultValue `<dataDir>/spool` */
     spoolDir: string;
   };
+  transcode: {
+    /** @defaultValue false */
+    enabled: boolean;
+  };
 }
 
 export interface LoadConfigOptions {
@@ -197,6 +201,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       enabled: v('archive.enabled'),
       partBytes: v('archive.partBytes'),
       spoolDir: v('archive.spoolDir') ?? path.join(dataDir, 'spool'),
+    },
+    transcode: {
+      enabled: v('transcode.enabled'),
     },
   };
   crossCheck(config, issues);

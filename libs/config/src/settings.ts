@@ -263,6 +263,11 @@ export const SETTINGS = {
     defaultText: 'dataDir/spool',
     description: 'Local directory where archive parts wait while S3 is slow or unreachable.',
   }),
+
+  'transcode.enabled': bool('transcode.enabled', {
+    default: false,
+    description: 'Cut every published stream into source segments and enqueue them for the transcode workers (adaptive HLS + DASH).',
+  }),
 } as const;
 
 export type SettingPath = keyof typeof SETTINGS;

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { KeyStore, signStreamKey } from '@headwater/auth';
 import { ConfigError, loadConfig, type HeadwaterConfig } from '@headwater/config';
 import { createLogger } from '@headwater/log';
+import { startWorker } from '@headwater/worker';
+import { Redis } from 'ioredis';
 import { connectRedisForCommand } from './infrastructure.js';
 import { startPipeline } from './pipeline.js';
 import { publishTags, readFlvTags, PublishRejectedError } from './publisher.js';
@@ -101,11 +103,19 @@ async function start(): Promise<number> {
   // The key goes to the terminal, never through the logger.
   process.stdout.write(lines.join('\n') + '\n');
 
+  // All roles in one process: with the transcoder feed on, one segment worker runs here too.
+  const workerRedis = cfg.transcode.enabled ? new Redis(pipeline.infra.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  const worker = workerRedis ? startWorker({ connection: workerRedis, concurrency: 1, s3: pipeline.infra.s3, bucket: cfg.s3.bucket, handleSignals: false }) : undefined;
+  if (worker) process.stdout.write(`  Transcoding:     on; HLS/DASH under s3://${cfg.s3.bucket}/streams/<channel>/<session>/\n`);
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // The worker first: it needs Redis and S3, which the pipeline stops (queued jobs wait in Redis).
+    await worker?.close();
+    workerRedis?.disconnect();
     await pipeline.stop({ graceMs: 5000 });
     process.exit(0);
   };

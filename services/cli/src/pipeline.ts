@@ -1,10 +1,14 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { recoverArchives } from '@headwater/archive';
 import { KeyStore, createAuthenticator } from '@headwater/auth';
 import type { HeadwaterConfig } from '@headwater/config';
+import { SEGMENT_QUEUE_NAME } from '@headwater/jobs';
 import type { Logger } from '@headwater/log';
 import {
   archiveConsumerFactory,
   loadTlsMaterial,
+  transcodeConsumerFactory,
   startIngestServer,
   validFlvPrefixBytes,
   type ConsumerFactory,
@@ -18,6 +22,8 @@ export interface Pipeline {
   infra: Infrastructure;
   keyStore: KeyStore;
   ingest: IngestServer;
+  /** Where the transcoder feed enqueues segment jobs (`transcode.enabled`), else undefined. */
+  segmentQueue: Queue | undefined;
   /** Archives of sessions a previous run left unfinished, completed at this start. */
   recovered: Promise<number>;
   stop(opts?: { graceMs?: number }): Promise<void>;
@@ -38,6 +44,15 @@ export async function startPipeline(config: HeadwaterConfig, logger: Logger, opt
   const consumers: ConsumerFactory[] = [...(opts.consumers ?? [])];
   if (config.archive.enabled) {
     consumers.unshift(archiveConsumerFactory({ s3: infra.s3, bucket: infra.bucket, spoolDir: config.archive.spoolDir, partBytes: config.archive.partBytes, logger }));
+  }
+  let segmentQueue: Queue | undefined;
+  let queueConnection: Redis | undefined;
+  if (config.transcode.enabled) {
+    // BullMQ wants its own connection that retries forever (maxRetriesPerRequest: null).
+    queueConnection = new Redis(infra.redisUrl, { maxRetriesPerRequest: null });
+    queueConnection.on('error', (err) => logger.warn({ reason: err.message }, 'segment queue redis error'));
+    segmentQueue = new Queue(SEGMENT_QUEUE_NAME, { connection: queueConnection });
+    consumers.push(transcodeConsumerFactory({ s3: infra.s3, bucket: infra.bucket, redis: infra.redis, queue: segmentQueue, logger }));
   }
   // Finish what a killed predecessor left in the spool, in the background: ingest starts at once.
   const recovery = new AbortController();
@@ -76,9 +91,12 @@ export async function startPipeline(config: HeadwaterConfig, logger: Logger, opt
     infra,
     keyStore,
     ingest,
+    segmentQueue,
     recovered,
     async stop({ graceMs = 5000 } = {}) {
       await ingest.close({ graceMs });
+      await segmentQueue?.close();
+      queueConnection?.disconnect();
       recovery.abort();
       await recovered;
       await infra.stop();

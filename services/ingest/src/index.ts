@@ -14,3 +14,5 @@ export type { ChannelHolder } from './channel-registry.js';
 export { ConnectionLimiter } from './connection-limiter.js';
 export { loadTlsMaterial } from './tls-cert.js';
 export type { TlsMaterial } from './tls-cert.js';
+export { transcodeConsumerFactory, ladderSourceOf, DEFAULT_MAX_PENDING_SEGMENTS, SEGMENT_JOB_ATTEMPTS } from './transcode-consumer.js';
+export type { TranscodeConsumerOptions } from './transcode-consumer.js';

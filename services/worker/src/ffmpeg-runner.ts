@@ -8,6 +8,8 @@ const STDERR_TAIL_BYTES = 4096;
 export interface RunOptions {
   /** Aborting kills ffmpeg (SIGKILL: a worker shutting down must not wait for an encode). */
   signal?: AbortSignal;
+  /** Extra environment variables for ffmpeg (e.g. `SVT_LOG=1` for AV1), on top of this process's. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Runs one ffmpeg command to completion. The only place the worker touches ffmpeg. */
@@ -32,16 +34,31 @@ function tail(s: string): string {
   return s.length > STDERR_TAIL_BYTES ? s.slice(-STDERR_TAIL_BYTES) : s;
 }
 
+/**
+ * Runs a flat ffmpeg argv (without the program name), as `@headwater/ladder`'s
+ * `ffmpegArgsForSegment` produces it. Segment jobs need this form: their argv (filter graphs,
+ * a concat data: URL, per-output muxer options) has no faithful structured equivalent.
+ */
+export interface ArgvFfmpegRunner {
+  readonly name: string;
+  runArgv(argv: readonly string[], opts?: RunOptions): Promise<void>;
+}
+
 /** Plain `child_process.spawn`: the default, and what replaces fluent-ffmpeg (archived upstream in 2025) when it goes. */
-export class SpawnFfmpegRunner implements FfmpegRunner {
+export class SpawnFfmpegRunner implements FfmpegRunner, ArgvFfmpegRunner {
   readonly name = 'spawn';
 
   constructor(private readonly ffmpegPath = 'ffmpeg') {}
 
   run(cmd: FfmpegCommand, opts: RunOptions = {}): Promise<void> {
+    return this.runArgv(toArgv(cmd), opts);
+  }
+
+  runArgv(argv: readonly string[], opts: RunOptions = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       if (opts.signal?.aborted) return reject(new FfmpegError('aborted before start', null, ''));
-      const child = spawn(this.ffmpegPath, ['-nostdin', ...toArgv(cmd)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const env = opts.env === undefined ? process.env : { ...process.env, ...opts.env };
+      const child = spawn(this.ffmpegPath, ['-nostdin', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env });
       let stderr = '';
       child.stderr.setEncoding('utf8');
       child.stderr.on('data', (d: string) => (stderr = tail(stderr + d)));

@@ -1,0 +1,164 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { readPackaging, updatePackaging } from '@headwater/jobs';
+import type { SegmentJob } from '@headwater/jobs';
+import { FfmpegArgsError, ffmpegArgsForSegment, planRenditionIds, segmentOutputs } from '@headwater/ladder';
+import {
+  MEDIA_PLAYLIST_NAME,
+  MPD_NAME,
+  MULTIVARIANT_PLAYLIST_NAME,
+  applySegmentDone,
+  applySegmentFailed,
+  initFileName,
+  initVersionAt,
+  mediaPlaylist,
+  mpd,
+  multivariantPlaylist,
+  renditionPath,
+  segmentFileName,
+} from '@headwater/packager';
+import type { PackagingState } from '@headwater/packager';
+import { FfmpegError } from './ffmpeg-runner.js';
+import type { ArgvFfmpegRunner } from './ffmpeg-runner.js';
+
+/** What {@link processSegmentJob} works with. */
+export interface SegmentJobDeps {
+  s3: S3Client;
+  bucket: string;
+  /** Holds the packaging state (see `@headwater/jobs`). */
+  redis: Redis;
+  runner: ArgvFfmpegRunner;
+  /** Scratch space; each job uses its own subdirectory and deletes it. */
+  workDir: string;
+  /** ffmpeg threads per decoder/encoder (unset = ffmpeg's choice). */
+  threads?: number;
+  /** Aborting kills ffmpeg (worker shutdown). */
+  signal?: AbortSignal;
+}
+
+/** What one successful job did (a failed one throws). */
+export interface SegmentJobResult {
+  /** `.m4s` bytes per rendition. */
+  bytes: Record<string, number>;
+  /** Published prefix after this job. */
+  publishedCount: number;
+}
+
+export const CONTENT_TYPES = {
+  init: 'video/mp4',
+  segment: 'video/iso.segment',
+  hls: 'application/vnd.apple.mpegurl',
+  dash: 'application/dash+xml',
+} as const;
+
+async function download(deps: S3Deps, key: string, file: string): Promise<void> {
+  const res = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+  if (!res.Body) throw new Error('empty S3 response body');
+  await writeFile(file, await res.Body.transformToByteArray());
+}
+
+type S3Deps = Pick<SegmentJobDeps, 's3' | 'bucket'>;
+
+async function put(deps: S3Deps, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+  await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+/** Whether ffmpeg (or its arguments) refused the input itself, so a retry would fail the same way. */
+function isUnrecoverable(err: unknown): boolean {
+  // A numeric exit code means ffmpeg ran and gave up; a signal or a failed start may be the
+  // machine (OOM killer, shutdown), so those are retried.
+  return err instanceof FfmpegArgsError || (err instanceof FfmpegError && err.exitCode !== null);
+}
+
+/**
+ * Writes the session's playlists and MPD from the newest state. Several workers write them
+ * concurrently, so after writing we check that no newer state appeared meanwhile and rewrite if
+ * one did: whoever writes last also checks last, so the files converge to the newest state.
+ */
+export async function publishPlaylists(deps: Pick<SegmentJobDeps, 's3' | 'bucket' | 'redis'>, sessionId: string, outputPrefix: string): Promise<PackagingState | null> {
+  for (;;) {
+    const read = await readPackaging(deps.redis, sessionId);
+    if (read === null) return null;
+    const { state, revision } = read;
+    const writes: Promise<void>[] = [
+      put(deps, `${outputPrefix}${MULTIVARIANT_PLAYLIST_NAME}`, multivariantPlaylist(state), CONTENT_TYPES.hls),
+      put(deps, `${outputPrefix}${MPD_NAME}`, mpd(state), CONTENT_TYPES.dash),
+      ...state.renditions.map((r) =>
+        put(deps, `${outputPrefix}${renditionPath(r.id, MEDIA_PLAYLIST_NAME)}`, mediaPlaylist(state, r.id), CONTENT_TYPES.hls),
+      ),
+    ];
+    await Promise.all(writes);
+    const after = await readPackaging(deps.redis, sessionId);
+    if (after === null || after.revision === revision) return state;
+  }
+}
+
+/**
+ * Transcodes one source segment into every rendition of the job's plan, uploads the CMAF init
+ * and segment of each rendition (a retry overwrites the same keys), records them in the
+ * packaging state and republishes the playlists. Input ffmpeg cannot decode becomes a gap
+ * (every pending rendition of the segment marked failed) and an `UnrecoverableError`, so BullMQ
+ * does not retry it and the stream goes on.
+ */
+export async function processSegmentJob(job: SegmentJob, deps: SegmentJobDeps): Promise<SegmentJobResult> {
+  await mkdir(deps.workDir, { recursive: true });
+  const dir = await mkdtemp(path.join(deps.workDir, `seg-${job.index}-`));
+  try {
+    const input = path.join(dir, 'source.mkv');
+    await download(deps, job.sourceKey, input);
+    let previous: string | undefined;
+    if (job.previousSourceKey !== undefined) {
+      previous = path.join(dir, 'previous.mkv');
+      await download(deps, job.previousSourceKey, previous);
+    }
+    const outputDir = path.join(dir, 'out');
+    const ids = planRenditionIds(job.plan);
+    const outputs = segmentOutputs(ids, outputDir, job.index);
+    for (const o of outputs) await mkdir(o.dir, { recursive: true });
+
+    try {
+      const argv = ffmpegArgsForSegment(job.plan, 'all', {
+        input,
+        outputDir,
+        segmentIndex: job.index,
+        startMs: job.startMs,
+        durationMs: job.durationMs,
+        isLast: job.isLast,
+        ...(previous === undefined ? {} : { previous: { input: previous } }),
+        ...(deps.threads === undefined ? {} : { threads: deps.threads }),
+      });
+      await deps.runner.runArgv(argv, { env: { SVT_LOG: '1' }, ...(deps.signal ? { signal: deps.signal } : {}) });
+    } catch (err) {
+      if (!isUnrecoverable(err)) throw err;
+      await updatePackaging(deps.redis, job.sessionId, (s) => applySegmentFailed(s, { index: job.index, durationMs: job.durationMs }));
+      await publishPlaylists(deps, job.sessionId, job.outputPrefix);
+      // The message names the segment, never paths or argv (they could carry more than ids).
+      throw new UnrecoverableError(`segment ${job.index} cannot be transcoded: ${err instanceof FfmpegError ? err.message : 'bad arguments'}`);
+    }
+
+    const read = await readPackaging(deps.redis, job.sessionId);
+    const initVersion = read === null ? 0 : initVersionAt(read.state, job.index);
+    const bytes: Record<string, number> = {};
+    await Promise.all(
+      outputs.map(async (o) => {
+        const segment = await readFile(o.segment);
+        bytes[o.renditionId] = segment.byteLength;
+        await put(deps, `${job.outputPrefix}${renditionPath(o.renditionId, initFileName(initVersion))}`, await readFile(o.init), CONTENT_TYPES.init);
+        await put(deps, `${job.outputPrefix}${renditionPath(o.renditionId, segmentFileName(job.index))}`, segment, CONTENT_TYPES.segment);
+      }),
+    );
+    await rm(dir, { recursive: true, force: true });
+
+    const state = await updatePackaging(deps.redis, job.sessionId, (s) =>
+      ids.reduce((acc, rendition) => applySegmentDone(acc, { rendition, index: job.index, durationMs: job.durationMs, bytes: bytes[rendition] ?? 0 }), s),
+    );
+    await publishPlaylists(deps, job.sessionId, job.outputPrefix);
+    return { bytes, publishedCount: state.publishedCount };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

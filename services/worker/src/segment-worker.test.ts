@@ -1,0 +1,223 @@
+/**
+ * Segment jobs end to end inside the worker: real redis-server, real s3rver, real ffmpeg.
+ * The fixture is cut into Matroska source segments by the SourceSegmenter (as the ingest will),
+ * uploaded, enqueued, transcoded by a BullMQ worker running two jobs at once, and the HLS
+ * output read back from S3 and decoded by ffmpeg.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '@headwater/archive';
+import { FlvReader } from '@headwater/flv';
+import {
+  SEGMENT_JOB_VERSION,
+  SEGMENT_QUEUE_NAME,
+  createPackaging,
+  getPackaging,
+  outputPrefix,
+  renditionSpecs,
+  segmentJobId,
+  sourceSegmentKey,
+  updatePackaging,
+} from '@headwater/jobs';
+import type { SegmentJob } from '@headwater/jobs';
+import { planLadder } from '@headwater/ladder';
+import type { LadderPlan, LadderSource } from '@headwater/ladder';
+import { SourceSegmenter } from '@headwater/mkv';
+import type { SourceSegment } from '@headwater/mkv';
+import { applyEnd, applySourceSegment, createPackagingState } from '@headwater/packager';
+import type { PackagingState } from '@headwater/packager';
+import { fixturePath, startRedisServer, startS3Server } from '@headwater/testkit';
+import type { RedisServer, S3Server } from '@headwater/testkit';
+import { startWorker } from './start-worker.js';
+import type { SegmentWorker } from './start-worker.js';
+
+const exec = promisify(execFile);
+const BUCKET = 'media';
+const CHANNEL = 'chan-1';
+
+let redisServer: RedisServer;
+let s3Server: S3Server;
+let s3: S3Client;
+let redis: Redis;
+let queue: Queue;
+let worker: SegmentWorker;
+let workDir: string;
+let segments: SourceSegment[];
+let plan: LadderPlan;
+
+/** What the ingest knows at the first segment, in the planner's terms. */
+function ladderSource(first: SourceSegment): LadderSource {
+  const video = first.video.find((t) => t.flvTrackId === 0);
+  const audio = first.audio.find((t) => t.flvTrackId === 0);
+  return {
+    ...(video ? { video: { ...video.description, bitrateBps: video.bitrateBps, ...(video.frameRate === undefined ? {} : { frameRate: video.frameRate }) } } : {}),
+    ...(audio ? { audio: { ...audio.description, bitrateBps: audio.bitrateBps } } : {}),
+  };
+}
+
+/** Uploads the source segments, stores the packaging state (ended: all segments known) and enqueues one job per segment. */
+async function publish(sessionId: string, corrupt: ReadonlySet<number> = new Set()): Promise<void> {
+  for (const s of segments) {
+    const body = corrupt.has(s.index) ? new Uint8Array(s.bytes.length).fill(0x5a) : s.bytes;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: sourceSegmentKey(CHANNEL, sessionId, s.index), Body: body }));
+  }
+  await createPackaging(redis, createPackagingState({ sessionId, channelId: CHANNEL, startedAtMs: Date.now(), renditions: renditionSpecs(plan) }));
+  await updatePackaging(redis, sessionId, (state) =>
+    applyEnd(
+      segments.reduce((acc, s) => applySourceSegment(acc, { index: s.index, durationMs: s.durationMs }), state),
+      { segmentCount: segments.length },
+    ),
+  );
+  const jobs = segments.map((s): SegmentJob => ({
+    version: SEGMENT_JOB_VERSION,
+    sessionId,
+    channelId: CHANNEL,
+    index: s.index,
+    startMs: s.startMs,
+    durationMs: s.durationMs,
+    isLast: s.index === segments.length - 1,
+    sourceKey: sourceSegmentKey(CHANNEL, sessionId, s.index),
+    ...(s.index > 0 ? { previousSourceKey: sourceSegmentKey(CHANNEL, sessionId, s.index - 1) } : {}),
+    plan,
+    outputPrefix: outputPrefix(CHANNEL, sessionId),
+  }));
+  await queue.addBulk(jobs.map((data) => ({ name: 'segment', data, opts: { jobId: segmentJobId(sessionId, data.index), attempts: 3 } })));
+}
+
+async function waitComplete(sessionId: string, timeoutMs = 90_000): Promise<PackagingState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await getPackaging(redis, sessionId);
+    if (state && state.endSegmentCount !== null && state.publishedCount === state.endSegmentCount) return state;
+    if (Date.now() > deadline) throw new Error(`session not complete: published ${state?.publishedCount ?? 'none'}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Copies every object under `prefix` to `dir`, keeping the relative paths; resolves to the content types by relative path. */
+async function downloadPrefix(prefix: string, dir: string): Promise<Map<string, string | undefined>> {
+  const types = new Map<string, string | undefined>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      const key = o.Key as string;
+      const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      const file = path.join(dir, key.slice(prefix.length));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+      types.set(key.slice(prefix.length), res.ContentType);
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return types;
+}
+
+beforeAll(async () => {
+  [redisServer, s3Server] = await Promise.all([startRedisServer({ persistence: false }), startS3Server({ buckets: [BUCKET] })]);
+  s3 = createS3Client({ endpoint: s3Server.endpoint, region: s3Server.region, accessKeyId: s3Server.accessKeyId, secretAccessKey: s3Server.secretAccessKey });
+  redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  queue = new Queue(SEGMENT_QUEUE_NAME, { connection: redis });
+  workDir = await mkdtemp(path.join(tmpdir(), 'headwater-worker-test-'));
+  const segmenter = new SourceSegmenter();
+  segments = [...new FlvReader().push(await readFile(fixturePath('h264_aac.flv'))).flatMap((t) => segmenter.push(t)), ...segmenter.flush()];
+  const first = segments[0];
+  if (!first) throw new Error('no segment');
+  plan = planLadder(ladderSource(first));
+  worker = startWorker({ connection: redis, concurrency: 2, s3, bucket: BUCKET, workDir: path.join(workDir, 'jobs'), handleSignals: false });
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await queue?.close();
+  redis?.disconnect();
+  s3?.destroy();
+  await Promise.all([redisServer?.stop(), s3Server?.stop()]);
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('segment worker', () => {
+  it('plans a ladder below the 640x360 source', () => {
+    expect(segments.length).toBeGreaterThanOrEqual(5);
+    expect(plan.video.map((r) => [r.id, r.kind, r.height]).sort()).toEqual([
+      ['160p', 'transcode', 160],
+      ['360p', 'transcode', 360],
+      ['source', 'passthrough', 360],
+    ]);
+    expect(plan.audio?.kind).toBe('passthrough');
+  });
+
+  it('turns every source segment into an HLS ladder ffmpeg decodes without error', async () => {
+    const sessionId = 'sess-ok';
+    await publish(sessionId);
+    const state = await waitComplete(sessionId);
+    expect(state.segments.every((s) => s?.outputs.every((o) => o?.status === 'done'))).toBe(true);
+
+    const dir = await mkdtemp(path.join(workDir, 'hls-'));
+    const types = await downloadPrefix(outputPrefix(CHANNEL, sessionId), dir);
+    expect(types.get('master.m3u8')).toBe('application/vnd.apple.mpegurl');
+    expect(types.get('manifest.mpd')).toBe('application/dash+xml');
+    expect(types.get('360p/init.mp4')).toBe('video/mp4');
+    expect(types.get('360p/seg-0.m4s')).toBe('video/iso.segment');
+    // Temp files are gone: each job deletes its directory.
+    expect(await readdirSafe(path.join(workDir, 'jobs'))).toEqual([]);
+
+    const master = await readFile(path.join(dir, 'master.m3u8'), 'utf8');
+    for (const id of ['source', '360p', '160p', 'audio']) {
+      expect(master).toContain(`${id}/index.m3u8`);
+      const media = await readFile(path.join(dir, id, 'index.m3u8'), 'utf8');
+      expect(media).toContain('#EXT-X-ENDLIST');
+      expect(media.match(/^seg-\d+\.m4s$/gm)).toHaveLength(segments.length);
+    }
+    const { stderr } = await exec('ffmpeg', ['-v', 'error', '-xerror', '-i', path.join(dir, 'master.m3u8'), '-map', '0', '-f', 'null', '-'], { maxBuffer: 1 << 24 });
+    expect(stderr).toBe('');
+
+    for (const r of plan.video) {
+      const probe = await exec('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=height', '-of', 'csv=p=0', path.join(dir, r.id, 'index.m3u8')]);
+      // The HLS demuxer lists the stream once per program: every line must say the planned height.
+      const heights = probe.stdout.split('\n').filter((l) => l.trim() !== '').map(Number);
+      expect(heights.length).toBeGreaterThan(0);
+      expect(new Set(heights)).toEqual(new Set([r.height]));
+    }
+    const audioDuration = await exec('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path.join(dir, 'audio', 'index.m3u8')]);
+    const totalS = segments.reduce((a, s) => a + s.durationMs, 0) / 1000;
+    expect(Math.abs(Number(audioDuration.stdout.trim()) - totalS)).toBeLessThan(plan.segmentDurationMs / 1000);
+  });
+
+  it('turns a corrupt source segment into a gap and finishes the others', async () => {
+    const sessionId = 'sess-gap';
+    await publish(sessionId, new Set([2]));
+    const state = await waitComplete(sessionId);
+    state.segments.forEach((s, i) => {
+      for (const o of s?.outputs ?? []) expect(o?.status).toBe(i === 2 ? 'failed' : 'done');
+    });
+    const failed = await queue.getJob(segmentJobId(sessionId, 2));
+    expect(failed?.attemptsMade).toBe(1); // unrecoverable: not retried
+    expect(await failed?.isFailed()).toBe(true);
+
+    const dir = await mkdtemp(path.join(workDir, 'gap-'));
+    await downloadPrefix(outputPrefix(CHANNEL, sessionId), dir);
+    for (const id of ['source', '360p', '160p', 'audio']) {
+      const media = await readFile(path.join(dir, id, 'index.m3u8'), 'utf8');
+      expect(media).toContain('#EXT-X-GAP');
+      expect(media).toContain('#EXT-X-ENDLIST');
+      for (const s of segments) {
+        const present = await readFile(path.join(dir, id, `seg-${s.index}.m4s`)).then(() => true, () => false);
+        expect(present).toBe(s.index !== 2);
+      }
+    }
+  });
+});
+
+async function readdirSafe(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  return readdir(dir).catch(() => []);
+}
