@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       rtmp: { port: 1935, app: 'live' },
       rtmps: { port: 1936, certFile: undefined, keyFile: undefined },
+      http: { port: 8080 },
       redis: { url: undefined },
       s3: { endpoint: undefined, bucket: 'headwater', region: 'us-east-1', accessKeyId: undefined, secretAccessKey: undefined, forcePathStyle: true },
       auth: {
@@ -120,6 +121,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ HEADWATER_RTMPS_PORT: '0' }, { cwd }).rtmps.port).toBeNull();
     expect(loadConfig({}, { cwd, file: writeJson({ rtmps: { port: false } }) }).rtmps.port).toBeNull();
     expect(loadConfig({}, { cwd, file: writeJson({ rtmps: { port: null } }) }).rtmps.port).toBeNull();
+  });
+
+  test('http.port: set, 0 and "off" disable, out of range refused', () => {
+    expect(loadConfig({ HEADWATER_HTTP_PORT: '9000' }, { cwd }).http.port).toBe(9000);
+    expect(loadConfig({ HEADWATER_HTTP_PORT: 'off' }, { cwd }).http.port).toBeNull();
+    expect(loadConfig({ HEADWATER_HTTP_PORT: '0' }, { cwd }).http.port).toBeNull();
+    expect(loadConfig({}, { cwd, file: writeJson({ http: { port: false } }) }).http.port).toBeNull();
+    expect(configError(() => loadConfig({ HEADWATER_HTTP_PORT: '70000' }, { cwd })).message).toContain('HEADWATER_HTTP_PORT must be an integer 1-65535, or 0/"off" to disable');
   });
 
   test('the file is read; environment variables override it; relative paths follow their source', () => {
@@ -235,6 +244,7 @@ describe('loadConfig', () => {
     expect(msg({ HEADWATER_S3_SECRET_ACCESS_KEY: SECRET })).not.toContain(SECRET);
     expect(msg({ HEADWATER_AUTH_FAIL_DELAY_MS: '5000' })).toBe('HEADWATER_AUTH_MAX_FAIL_DELAY_MS (auth.maxFailDelayMs) must be at least auth.failDelayMs (5000), got 4000');
     expect(msg({ HEADWATER_RTMPS_PORT: '1935' })).toBe('HEADWATER_RTMPS_PORT (rtmps.port) must differ from rtmp.port (1935)');
+    expect(msg({ HEADWATER_HTTP_PORT: '1936' })).toBe('HEADWATER_HTTP_PORT (http.port) must differ from rtmp.port and rtmps.port (1936 is taken)');
     // Several problems are reported together.
     expect(configError(() => loadConfig({ HEADWATER_RTMP_PORT: 'x', HEADWATER_TCP: '1', HEADWATER_HOST: '', HEADWATER_LOG_LEVEL: 'x' }, { cwd })).issues).toHaveLength(2);
   });
@@ -274,6 +284,6 @@ describe('CONFIG_DOCS', () => {
       expect(d.env).toBe(envName(d.name));
       expect(d.description.length).toBeGreaterThan(10);
     }
-    expect(CONFIG_DOCS).toHaveLength(36);
+    expect(CONFIG_DOCS).toHaveLength(37);
   });
 });

@@ -31,6 +31,10 @@ export interface HeadwaterConfig {
     certFile: string | undefined;
     keyFile: string | undefined;
   };
+  http: {
+    /** Playback server (transcoded outputs) port; `null` = disabled. @defaultValue 8080 */
+    port: number | null;
+  };
   redis: {
     /** Unset: embedded redis-server (see `startEmbeddedRedis`). Secret. */
     url: string | undefined;
@@ -168,6 +172,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: v('logLevel'),
     rtmp: { port: v('rtmp.port'), app: v('rtmp.app') },
     rtmps: { port: v('rtmps.port'), certFile: v('rtmps.certFile'), keyFile: v('rtmps.keyFile') },
+    http: { port: v('http.port') },
     redis: { url: v('redis.url') },
     s3: {
       endpoint: v('s3.endpoint'),
@@ -229,6 +234,9 @@ function crossCheck(c: HeadwaterConfig, issues: ConfigIssue[]): void {
       setting: 'auth.maxFailDelayMs',
       message: `${SETTINGS['auth.maxFailDelayMs'].env} (auth.maxFailDelayMs) must be at least auth.failDelayMs (${c.auth.failDelayMs}), got ${c.auth.maxFailDelayMs}`,
     });
+  }
+  if (c.http.port !== null && (c.http.port === c.rtmp.port || c.http.port === c.rtmps.port)) {
+    issues.push({ setting: 'http.port', message: `${SETTINGS['http.port'].env} (http.port) must differ from rtmp.port and rtmps.port (${c.http.port} is taken)` });
   }
   if (c.rtmps.port === c.rtmp.port) {
     issues.push({ setting: 'rtmps.port', message: `${SETTINGS['rtmps.port'].env} (rtmps.port) must differ from rtmp.port (${c.rtmp.port})` });

@@ -154,7 +154,7 @@ export const SETTINGS = {
     default: './.headwater',
     description: 'Directory for local state: embedded Redis data, embedded S3 data, generated TLS certificates, the archive spool. Resolved to an absolute path (relative to the config file when set there, else to the working directory).',
   }),
-  host: str<string>('host', HOST, HOST_EXPECTS, { default: '0.0.0.0', description: 'Address the RTMP/RTMPS listeners bind to.' }),
+  host: str<string>('host', HOST, HOST_EXPECTS, { default: '0.0.0.0', description: 'Address the RTMP/RTMPS listeners (and the playback HTTP server) bind to.' }),
   publicHost: str<string>('publicHost', HOST, HOST_EXPECTS, { default: 'localhost', description: 'Host name printed in the publish URLs shown to users (not used for binding).' }),
   logLevel: oneOf('logLevel', LOG_LEVELS, { default: 'info', description: 'Least severe level written to the log (`silent` writes nothing).' }),
 
@@ -173,6 +173,10 @@ export const SETTINGS = {
     default: undefined,
     defaultText: '(unset: generated with the self-signed certificate)',
     description: 'PEM private key for RTMPS. Set together with rtmps.certFile.',
+  }),
+  'http.port': portOrOff('http.port', {
+    default: 8080,
+    description: 'Playback HTTP port (HLS/DASH outputs under `/streams/<channel>/<session>/`, CORS open) started by `headwater start` when transcode.enabled is on; `0` or `off` disables it. Binds to `host`.',
   }),
 
   'redis.url': url('redis.url', ['redis', 'rediss'], {

@@ -7,6 +7,7 @@ import { createLogger } from '@headwater/log';
 import { startWorker } from '@headwater/worker';
 import { Redis } from 'ioredis';
 import { connectRedisForCommand } from './infrastructure.js';
+import { startOutputServer } from './output-server.js';
 import { startPipeline } from './pipeline.js';
 import { publishTags, readFlvTags, PublishRejectedError } from './publisher.js';
 
@@ -27,6 +28,8 @@ environment variables or a JSON file named by HEADWATER_CONFIG (see the README).
 
 Starts ingest (RTMP and RTMPS) and the archive. Without HEADWATER_REDIS_URL / HEADWATER_S3_ENDPOINT
 it starts its own redis-server and S3 server on loopback with data under HEADWATER_DATA_DIR.
+With HEADWATER_TRANSCODE_ENABLED=true it also serves the HLS/DASH outputs over HTTP for players
+on HEADWATER_HTTP_PORT (default 8080; 0 or off disables).
 On first start it creates a channel named "default" and prints its stream key once.
 SIGINT/SIGTERM drain gracefully (E-RTMP v2 publishers are asked to reconnect).`,
   keys: `Usage: headwater keys <create [name] | list | rotate <channel> | revoke <channel> | delete <channel>>
@@ -107,13 +110,26 @@ async function start(): Promise<number> {
   const workerRedis = cfg.transcode.enabled ? new Redis(pipeline.infra.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   const worker = workerRedis ? startWorker({ connection: workerRedis, concurrency: 1, s3: pipeline.infra.s3, bucket: cfg.s3.bucket, handleSignals: false }) : undefined;
   if (worker) process.stdout.write(`  Transcoding:     on; HLS/DASH under s3://${cfg.s3.bucket}/streams/<channel>/<session>/\n`);
+  // Players fetch the outputs from here; a CDN or the bucket itself can serve them instead (http.port off).
+  const playback = worker && cfg.http.port !== null
+    ? await startOutputServer({ s3: pipeline.infra.s3, bucket: cfg.s3.bucket, host: cfg.host, port: cfg.http.port, logger })
+    : undefined;
+  if (playback) {
+    const base = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${playback.port}/streams/${channel.id}`;
+    process.stdout.write(
+      `  Playback (HLS):  ${base}/live.m3u8  (the newest session; each session: ${base}/<session>/master.m3u8)\n` +
+        `  Playback (DASH): ${base}/live.mpd   (each session: ${base}/<session>/manifest.mpd)\n`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    // The worker first: it needs Redis and S3, which the pipeline stops (queued jobs wait in Redis).
+    // Players first (they only read), then the worker: it needs Redis and S3, which the pipeline
+    // stops (queued jobs wait in Redis).
+    await playback?.close();
     await worker?.close();
     workerRedis?.disconnect();
     await pipeline.stop({ graceMs: 5000 });
