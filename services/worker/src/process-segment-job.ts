@@ -98,6 +98,15 @@ export async function publishPlaylists(deps: Pick<SegmentJobDeps, 's3' | 'bucket
 }
 
 /**
+ * Records the job's segment as failed in every rendition still pending (an `EXT-X-GAP` in the
+ * playlists) and republishes them, so the playlists move past a segment that will never come.
+ */
+export async function markSegmentGap(job: SegmentJob, deps: Pick<SegmentJobDeps, 's3' | 'bucket' | 'redis'>): Promise<void> {
+  await updatePackaging(deps.redis, job.sessionId, (s) => applySegmentFailed(s, { index: job.index, durationMs: job.durationMs }));
+  await publishPlaylists(deps, job.sessionId, job.outputPrefix);
+}
+
+/**
  * Transcodes one source segment into every rendition of the job's plan, uploads the CMAF init
  * and segment of each rendition (a retry overwrites the same keys), records them in the
  * packaging state and republishes the playlists. Input ffmpeg cannot decode becomes a gap
@@ -134,8 +143,7 @@ export async function processSegmentJob(job: SegmentJob, deps: SegmentJobDeps): 
       await deps.runner.runArgv(argv, { env: { SVT_LOG: '1' }, ...(deps.signal ? { signal: deps.signal } : {}) });
     } catch (err) {
       if (!isUnrecoverable(err)) throw err;
-      await updatePackaging(deps.redis, job.sessionId, (s) => applySegmentFailed(s, { index: job.index, durationMs: job.durationMs }));
-      await publishPlaylists(deps, job.sessionId, job.outputPrefix);
+      await markSegmentGap(job, deps);
       // The message names the segment, never paths or argv (they could carry more than ids).
       throw new UnrecoverableError(`segment ${job.index} cannot be transcoded: ${err instanceof FfmpegError ? err.message : 'bad arguments'}`);
     }

@@ -63,9 +63,13 @@ function ladderSource(first: SourceSegment): LadderSource {
   };
 }
 
-/** Uploads the source segments, stores the packaging state (ended: all segments known) and enqueues one job per segment. */
-async function publish(sessionId: string, corrupt: ReadonlySet<number> = new Set()): Promise<void> {
+/**
+ * Uploads the source segments (but not the `missing` ones), stores the packaging state (ended:
+ * all segments known) and enqueues one job per segment.
+ */
+async function publish(sessionId: string, corrupt: ReadonlySet<number> = new Set(), missing: ReadonlySet<number> = new Set()): Promise<void> {
   for (const s of segments) {
+    if (missing.has(s.index)) continue;
     const body = corrupt.has(s.index) ? new Uint8Array(s.bytes.length).fill(0x5a) : s.bytes;
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: sourceSegmentKey(CHANNEL, sessionId, s.index), Body: body }));
   }
@@ -214,6 +218,24 @@ describe('segment worker', () => {
         expect(present).toBe(s.index !== 2);
       }
     }
+  });
+
+  it('turns a segment whose every attempt fails (source missing from S3) into a gap', async () => {
+    const sessionId = 'sess-missing';
+    const last = segments.length - 1; // no later job reads it as its previous segment
+    await publish(sessionId, new Set(), new Set([last]));
+    const state = await waitComplete(sessionId, 30_000);
+    state.segments.forEach((s, i) => {
+      for (const o of s?.outputs ?? []) expect(o?.status).toBe(i === last ? 'failed' : 'done');
+    });
+    const failed = await queue.getJob(segmentJobId(sessionId, last));
+    expect(failed?.attemptsMade).toBe(3); // retried (S3 could come back), then a gap
+    expect(await failed?.isFailed()).toBe(true);
+    const dir = await mkdtemp(path.join(workDir, 'missing-'));
+    await downloadPrefix(outputPrefix(CHANNEL, sessionId), dir);
+    const media = await readFile(path.join(dir, '360p', 'index.m3u8'), 'utf8');
+    expect(media).toContain(`#EXT-X-GAP\nseg-${last}.m4s\n`);
+    expect(media).toContain('#EXT-X-ENDLIST');
   });
 });
 

@@ -1,13 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SEGMENT_QUEUE_NAME, parseSegmentJob } from '@headwater/jobs';
 import type { ArgvFfmpegRunner } from './ffmpeg-runner.js';
 import { SpawnFfmpegRunner } from './ffmpeg-runner.js';
-import { processSegmentJob } from './process-segment-job.js';
+import { markSegmentGap, processSegmentJob } from './process-segment-job.js';
 import type { SegmentJobResult } from './process-segment-job.js';
 
 /** Options of {@link startWorker}. */
@@ -28,7 +28,23 @@ export interface StartWorkerOptions {
   handleSignals?: boolean;
   /** @defaultValue {@link SEGMENT_QUEUE_NAME} */
   queueName?: string;
+  /** How long a job's lock lives without renewal (renewed every half of it). @defaultValue {@link DEFAULT_LOCK_DURATION_MS} */
+  lockDurationMs?: number;
+  /** How often this worker looks for jobs whose lock expired. @defaultValue {@link DEFAULT_STALLED_INTERVAL_MS} */
+  stalledIntervalMs?: number;
 }
+
+/**
+ * Lock lifetime of a segment job. A worker that dies without releasing its jobs (SIGKILL, OOM,
+ * power loss) holds them until the lock expires, and the live playlists wait that long for the
+ * segment. BullMQ's 30 s default would freeze a 2 s-segment stream for up to a minute; 10 s
+ * keeps the wait short while leaving ample margin for a renewal (every 5 s, from a free event
+ * loop: ffmpeg runs in a child process). A lock lost anyway only means a duplicate run of an
+ * idempotent job.
+ */
+export const DEFAULT_LOCK_DURATION_MS = 10_000;
+/** Stalled-job check period: a dead worker's job is retried at most lock + this after its last renewal. */
+export const DEFAULT_STALLED_INTERVAL_MS = 5_000;
 
 /** A running segment worker. */
 export interface SegmentWorker {
@@ -47,16 +63,35 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
   const workDir = opts.workDir ?? path.join(os.tmpdir(), 'headwater-worker');
   const worker = new Worker<unknown, SegmentJobResult>(
     opts.queueName ?? SEGMENT_QUEUE_NAME,
-    (job: Job<unknown>) =>
-      processSegmentJob(parseSegmentJob(job.data), {
+    async (job: Job<unknown>) => {
+      const segment = parseSegmentJob(job.data);
+      const deps = {
         s3: opts.s3,
         bucket: opts.bucket,
         redis: opts.connection,
         runner,
         workDir,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
-      }),
-    { connection: opts.connection, concurrency: opts.concurrency ?? 1 },
+      };
+      try {
+        return await processSegmentJob(segment, deps);
+      } catch (err) {
+        // The last attempt failing (S3 or Redis down for longer than the retries) would leave the
+        // segment pending forever and the playlists stuck before it: mark a gap instead. BullMQ
+        // fails the job after this attempt (attemptsMade counts the attempts before this one).
+        // Unrecoverable errors already marked theirs.
+        if (!(err instanceof UnrecoverableError) && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          await markSegmentGap(segment, deps).catch(() => undefined);
+        }
+        throw err;
+      }
+    },
+    {
+      connection: opts.connection,
+      concurrency: opts.concurrency ?? 1,
+      lockDuration: opts.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
+      stalledInterval: opts.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
+    },
   );
   let closing: Promise<void> | undefined;
   const onSignal = (): void => void close();
