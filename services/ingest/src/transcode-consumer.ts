@@ -111,7 +111,11 @@ export function transcodeConsumerFactory(opts: TranscodeConsumerOptions) {
       } catch (err) {
         // The segment never reaches a worker: a gap, so the playlists do not wait for it forever.
         opts.logger.error({ ...log, index: segment.index, err: errorSummary(err) }, 'source segment not enqueued');
-        await updatePackaging(opts.redis, sessionId, (s) => applySegmentFailed(s, { index: segment.index, durationMs: segment.durationMs })).catch(() => undefined);
+        // Retried: the failure is often the Redis outage itself, and an unmarked segment would
+        // hold the playlists back forever.
+        await persistently(() => updatePackaging(opts.redis, sessionId, (s) => applySegmentFailed(s, { index: segment.index, durationMs: segment.durationMs }))).catch((e: unknown) =>
+          opts.logger.error({ ...log, index: segment.index, err: errorSummary(e) }, 'gap not recorded'),
+        );
       }
     };
 
@@ -141,9 +145,24 @@ export function transcodeConsumerFactory(opts: TranscodeConsumerOptions) {
         await chain;
         if (plan === null || disabled) return;
         // A reconnect grace period would keep the session open here; until then every end is final.
-        await updatePackaging(opts.redis, sessionId, (s) => applyEnd(s, { segmentCount }));
+        await persistently(() => updatePackaging(opts.redis, sessionId, (s) => applyEnd(s, { segmentCount })));
         opts.logger.info({ ...log, segments: segmentCount, reason }, 'transcode feed ended');
       },
     };
   };
+}
+
+/** Attempts of {@link persistently}: 250 ms doubling to 8 s, about a minute in all. */
+const PERSIST_ATTEMPTS = 10;
+
+/** Runs `fn` until it succeeds, backing off, for state changes that must not be lost to a short outage. */
+async function persistently<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= PERSIST_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** (attempt - 1), 8000)));
+    }
+  }
 }
