@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 /** Layers point one way: a pure lib may not import node I/O modules or anything above it. */
-const pureLibs = ['bytes', 'amf', 'codecs', 'flv', 'rtmp', 'mkv', 'ladder', 'packager'];
+const pureLibs = ['bytes', 'amf', 'codecs', 'mp4', 'flv', 'rtmp', 'mkv', 'ladder', 'packager'];
 const ioModules = ['node:net', 'node:tls', 'node:fs', 'node:fs/promises', 'node:child_process', 'node:http', 'node:https', 'node:dgram', 'node:timers', 'node:timers/promises', 'ioredis', 'bullmq', '@aws-sdk/client-s3', 'pino'];
 
 export default tseslint.config(

@@ -4,3 +4,5 @@ export { outputPrefix, sourceSegmentKey } from './s3-keys.js';
 export { DEFAULT_MAX_UPDATE_ATTEMPTS, PackagingStoreError, createPackaging, getPackaging, packagingKey, readPackaging, updatePackaging } from './packaging-store.js';
 export type { PackagingStoreErrorCode } from './packaging-store.js';
 export { renditionSpecs } from './rendition-specs.js';
+export { CONTENT_TYPES, publishPlaylists, putObject } from './playlist-publisher.js';
+export type { PlaylistDeps } from './playlist-publisher.js';

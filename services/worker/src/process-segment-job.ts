@@ -1,27 +1,13 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { readPackaging, updatePackaging } from '@headwater/jobs';
+import { CONTENT_TYPES, publishPlaylists, putObject as put, readPackaging, updatePackaging } from '@headwater/jobs';
 import type { SegmentJob } from '@headwater/jobs';
 import { FfmpegArgsError, ffmpegArgsForSegment, planRenditionIds, segmentOutputs } from '@headwater/ladder';
-import {
-  MEDIA_PLAYLIST_NAME,
-  MPD_NAME,
-  MULTIVARIANT_PLAYLIST_NAME,
-  applySegmentDone,
-  applySegmentFailed,
-  initFileName,
-  initVersionAt,
-  mediaPlaylist,
-  mpd,
-  multivariantPlaylist,
-  renditionPath,
-  segmentFileName,
-} from '@headwater/packager';
-import type { PackagingState } from '@headwater/packager';
+import { applySegmentDone, applySegmentFailed, initFileName, initVersionAt, renditionPath, segmentFileName } from '@headwater/packager';
 import { FfmpegError } from './ffmpeg-runner.js';
 import type { ArgvFfmpegRunner } from './ffmpeg-runner.js';
 
@@ -48,13 +34,6 @@ export interface SegmentJobResult {
   publishedCount: number;
 }
 
-export const CONTENT_TYPES = {
-  init: 'video/mp4',
-  segment: 'video/iso.segment',
-  hls: 'application/vnd.apple.mpegurl',
-  dash: 'application/dash+xml',
-} as const;
-
 async function download(deps: S3Deps, key: string, file: string): Promise<void> {
   const res = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
   if (!res.Body) throw new Error('empty S3 response body');
@@ -63,38 +42,11 @@ async function download(deps: S3Deps, key: string, file: string): Promise<void> 
 
 type S3Deps = Pick<SegmentJobDeps, 's3' | 'bucket'>;
 
-async function put(deps: S3Deps, key: string, body: Uint8Array | string, contentType: string): Promise<void> {
-  await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: body, ContentType: contentType }));
-}
-
 /** Whether ffmpeg (or its arguments) refused the input itself, so a retry would fail the same way. */
 function isUnrecoverable(err: unknown): boolean {
   // A numeric exit code means ffmpeg ran and gave up; a signal or a failed start may be the
   // machine (OOM killer, shutdown), so those are retried.
   return err instanceof FfmpegArgsError || (err instanceof FfmpegError && err.exitCode !== null);
-}
-
-/**
- * Writes the session's playlists and MPD from the newest state. Several workers write them
- * concurrently, so after writing we check that no newer state appeared meanwhile and rewrite if
- * one did: whoever writes last also checks last, so the files converge to the newest state.
- */
-export async function publishPlaylists(deps: Pick<SegmentJobDeps, 's3' | 'bucket' | 'redis'>, sessionId: string, outputPrefix: string): Promise<PackagingState | null> {
-  for (;;) {
-    const read = await readPackaging(deps.redis, sessionId);
-    if (read === null) return null;
-    const { state, revision } = read;
-    const writes: Promise<void>[] = [
-      put(deps, `${outputPrefix}${MULTIVARIANT_PLAYLIST_NAME}`, multivariantPlaylist(state), CONTENT_TYPES.hls),
-      put(deps, `${outputPrefix}${MPD_NAME}`, mpd(state), CONTENT_TYPES.dash),
-      ...state.renditions.map((r) =>
-        put(deps, `${outputPrefix}${renditionPath(r.id, MEDIA_PLAYLIST_NAME)}`, mediaPlaylist(state, r.id), CONTENT_TYPES.hls),
-      ),
-    ];
-    await Promise.all(writes);
-    const after = await readPackaging(deps.redis, sessionId);
-    if (after === null || after.revision === revision) return state;
-  }
 }
 
 /**
