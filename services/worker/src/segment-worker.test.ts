@@ -228,7 +228,8 @@ describe('segment worker', () => {
     state.segments.forEach((s, i) => {
       for (const o of s?.outputs ?? []) expect(o?.status).toBe(i === last ? 'failed' : 'done');
     });
-    const failed = await queue.getJob(segmentJobId(sessionId, last));
+    // The gap is recorded inside the last attempt, just before BullMQ marks the job failed.
+    const failed = await waitForFailed(segmentJobId(sessionId, last));
     expect(failed?.attemptsMade).toBe(3); // retried (S3 could come back), then a gap
     expect(await failed?.isFailed()).toBe(true);
     const dir = await mkdtemp(path.join(workDir, 'missing-'));
@@ -238,6 +239,15 @@ describe('segment worker', () => {
     expect(media).toContain('#EXT-X-ENDLIST');
   });
 });
+
+async function waitForFailed(jobId: string) {
+  for (let i = 0; i < 100; i++) {
+    const job = await queue.getJob(jobId);
+    if (job && (await job.isFailed())) return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return queue.getJob(jobId);
+}
 
 async function readdirSafe(dir: string): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');
