@@ -15,6 +15,7 @@ import { publishTags, readFlvTags } from '@headwater/cli';
 import { getPackaging, outputPrefix } from '@headwater/jobs';
 import { fixturePath } from '@headwater/testkit';
 import { startWorker, type SegmentWorker } from '@headwater/worker';
+import { DrivenPublisher } from './driven-publisher.js';
 import { getObject, startHarness, waitFor, type Harness } from './harness.js';
 
 const run = promisify(execFile);
@@ -92,5 +93,69 @@ describe('transcoding a published stream', () => {
         expect(new Set(probe.stdout.split('\n').filter((l) => l.trim() !== '').map(Number))).toEqual(new Set([r.height]));
       }
     }
+  });
+
+  it('a publisher that drops and comes back within the grace period continues the same playlists after a discontinuity', async () => {
+    const tags = await readFlvTags(fixturePath('h264_aac.flv'));
+    const half = tags.filter((t) => t.timestampMs < 5000);
+    const url = h.rtmpUrl(streamKey);
+
+    const firstStop = h.stopped(channelId);
+    const first = await DrivenPublisher.open(url);
+    await first.send(half);
+    await first.close(); // the connection drops: no FCUnpublish/deleteStream
+    const { snapshot, reason } = await firstStop;
+    expect(reason).toBe('disconnected');
+    const playbackId = snapshot.info.sessionId;
+
+    const secondStop = h.stopped(channelId);
+    const second = await DrivenPublisher.open(url);
+    await second.send(tags); // its clock restarts at 0
+    await second.close({ unpublish: true });
+    const resumed = (await secondStop).snapshot.info.sessionId;
+    expect(resumed).not.toBe(playbackId);
+
+    const state = await waitFor(
+      'the continued session transcoded and ended',
+      async () => {
+        const s = await getPackaging(h.pipeline.infra.redis, playbackId);
+        return s !== null && s.endSegmentCount !== null && s.publishedCount === s.endSegmentCount && s;
+      },
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+    expect(await getPackaging(h.pipeline.infra.redis, resumed)).toBeNull();
+    expect(state.discontinuities).toHaveLength(1);
+    const atIndex = state.discontinuities[0]?.atIndex ?? -1;
+    expect(atIndex).toBeGreaterThanOrEqual(2);
+    expect(state.segments.every((s) => s?.outputs.every((o) => o?.status === 'done'))).toBe(true);
+
+    const prefix = outputPrefix(channelId, playbackId);
+    const dir = path.join(workDir, 'reconnect');
+    const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
+    for (const o of listed.Contents ?? []) {
+      const file = path.join(dir, (o.Key as string).slice(prefix.length));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
+    }
+    for (const r of state.renditions) {
+      const media = await readFile(path.join(dir, r.id, 'index.m3u8'), 'utf8');
+      expect(media).toContain('#EXT-X-ENDLIST');
+      // The discontinuity sits right before the first segment of the second publish, with its own init segment.
+      expect(media).toContain(`#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="init-1.mp4"`);
+      expect(media.indexOf('#EXT-X-DISCONTINUITY\n')).toBeGreaterThan(media.indexOf(`seg-${atIndex - 1}.m4s`));
+      expect(media.indexOf('#EXT-X-DISCONTINUITY\n')).toBeLessThan(media.indexOf(`seg-${atIndex}.m4s`));
+    }
+    const mpd = await readFile(path.join(dir, 'manifest.mpd'), 'utf8');
+    expect(mpd).toContain('type="static"');
+    expect(mpd.match(/<Period /g)).toHaveLength(2);
+
+    const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', path.join(dir, 'master.m3u8'), '-map', '0', '-f', 'null', '-'], { maxBuffer: 1 << 24 });
+    expect(stderr).toBe('');
+    // Both publishes, back to back on one timeline: 5 s + 10 s, within a segment.
+    const total = state.segments.reduce((sum, s) => sum + (s?.durationMs ?? 0), 0);
+    expect(Math.abs(total - 15_000)).toBeLessThan(2000);
+    const video = state.renditions.find((r) => r.kind === 'video');
+    const out = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path.join(dir, video?.id ?? '', 'index.m3u8')]);
+    expect(Math.abs(Number(out.stdout.trim().split('\n')[0]) - total / 1000)).toBeLessThan(2);
   });
 });

@@ -100,6 +100,12 @@ export interface HeadwaterConfig {
   transcode: {
     /** @defaultValue false */
     enabled: boolean;
+    /** @defaultValue 2000 */
+    segmentDurationMs: number;
+    /** @defaultValue 30000 */
+    reconnectGraceMs: number;
+    /** @defaultValue 1 */
+    workerConcurrency: number;
   };
 }
 
@@ -209,6 +215,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     transcode: {
       enabled: v('transcode.enabled'),
+      segmentDurationMs: v('transcode.segmentDurationMs'),
+      reconnectGraceMs: v('transcode.reconnectGraceMs'),
+      workerConcurrency: v('transcode.workerConcurrency'),
     },
   };
   crossCheck(config, issues);

@@ -272,6 +272,18 @@ export const SETTINGS = {
     default: false,
     description: 'Cut every published stream into source segments and enqueue them for the transcode workers (adaptive HLS + DASH).',
   }),
+  'transcode.segmentDurationMs': int('transcode.segmentDurationMs', 500, 20_000, {
+    default: 2000,
+    description: 'Target source segment (and HLS/DASH segment) duration; segments are cut at the first key frame after it, never inside a GOP.',
+  }),
+  'transcode.reconnectGraceMs': int('transcode.reconnectGraceMs', 0, 600_000, {
+    default: 30_000,
+    description: 'A publisher that drops (rather than unpublishes) and comes back within this long continues the same playlists after a discontinuity; `0` ends the playback at once.',
+  }),
+  'transcode.workerConcurrency': int('transcode.workerConcurrency', 0, 64, {
+    default: 1,
+    description: 'Segment jobs the worker in `headwater start` runs at once; `0` runs no worker in that process (workers run elsewhere).',
+  }),
 } as const;
 
 export type SettingPath = keyof typeof SETTINGS;

@@ -6,3 +6,5 @@ export type { PackagingStoreErrorCode } from './packaging-store.js';
 export { renditionSpecs } from './rendition-specs.js';
 export { CONTENT_TYPES, publishPlaylists, putObject } from './playlist-publisher.js';
 export type { PlaylistDeps } from './playlist-publisher.js';
+export { CONTINUATIONS_KEY, claimContinuation, decodeContinuation, offerContinuation, takeExpiredContinuations } from './continuations.js';
+export type { ClaimedContinuation, Continuation } from './continuations.js';

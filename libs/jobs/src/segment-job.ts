@@ -26,6 +26,13 @@ export interface SegmentJob {
   readonly startMs: number;
   /** Time to the next segment's start. */
   readonly durationMs: number;
+  /**
+   * Playback media time minus the source file's own timestamps. 0 for a session's first
+   * publish; after a publisher reconnect the new publish's clock restarts, and this moves it
+   * onto the playback timeline it continues (`startMs` is already on that timeline).
+   * @defaultValue 0
+   */
+  readonly inputOffsetMs?: number;
   /** Last segment of the session. */
   readonly isLast: boolean;
   /** S3 key of this segment's Matroska file. */
@@ -98,6 +105,7 @@ export function parseSegmentJob(value: unknown): SegmentJob {
   if (typeof v.index !== 'number' || !Number.isSafeInteger(v.index) || v.index < 0) fail('index must be an integer ≥ 0');
   const startMs = checkTime('startMs', v.startMs);
   const durationMs = checkTime('durationMs', v.durationMs);
+  if (v.inputOffsetMs !== undefined && (typeof v.inputOffsetMs !== 'number' || !Number.isFinite(v.inputOffsetMs))) fail('inputOffsetMs must be a finite number');
   if (typeof v.isLast !== 'boolean') fail('isLast must be a boolean');
   const sourceKey = checkKey('sourceKey', v.sourceKey);
   const previousSourceKey = v.previousSourceKey === undefined ? undefined : checkKey('previousSourceKey', v.previousSourceKey);
@@ -111,6 +119,7 @@ export function parseSegmentJob(value: unknown): SegmentJob {
     index: v.index,
     startMs,
     durationMs,
+    ...(v.inputOffsetMs === undefined || v.inputOffsetMs === 0 ? {} : { inputOffsetMs: v.inputOffsetMs }),
     isLast: v.isLast,
     sourceKey,
     ...(previousSourceKey === undefined ? {} : { previousSourceKey }),

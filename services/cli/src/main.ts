@@ -107,11 +107,14 @@ async function start(): Promise<number> {
   process.stdout.write(lines.join('\n') + '\n');
 
   // All roles in one process: with the transcoder feed on, one segment worker runs here too.
-  const workerRedis = cfg.transcode.enabled ? new Redis(pipeline.infra.redisUrl, { maxRetriesPerRequest: null }) : undefined;
-  const worker = workerRedis ? startWorker({ connection: workerRedis, concurrency: 1, s3: pipeline.infra.s3, bucket: cfg.s3.bucket, handleSignals: false }) : undefined;
-  if (worker) process.stdout.write(`  Transcoding:     on; HLS/DASH under s3://${cfg.s3.bucket}/streams/<channel>/<session>/\n`);
+  const workerRedis = cfg.transcode.enabled && cfg.transcode.workerConcurrency > 0 ? new Redis(pipeline.infra.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  const worker = workerRedis ? startWorker({ connection: workerRedis, concurrency: cfg.transcode.workerConcurrency, s3: pipeline.infra.s3, bucket: cfg.s3.bucket, handleSignals: false }) : undefined;
+  if (cfg.transcode.enabled) {
+    const workers = worker ? `${cfg.transcode.workerConcurrency} job(s) at once in this process` : 'no worker in this process (run `headwater worker`)';
+    process.stdout.write(`  Transcoding:     on (${workers}); HLS/DASH under s3://${cfg.s3.bucket}/streams/<channel>/<session>/\n`);
+  }
   // Players fetch the outputs from here; a CDN or the bucket itself can serve them instead (http.port off).
-  const playback = worker && cfg.http.port !== null
+  const playback = cfg.transcode.enabled && cfg.http.port !== null
     ? await startOutputServer({ s3: pipeline.infra.s3, bucket: cfg.s3.bucket, host: cfg.host, port: cfg.http.port, logger })
     : undefined;
   if (playback) {

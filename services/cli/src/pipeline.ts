@@ -52,7 +52,17 @@ export async function startPipeline(config: HeadwaterConfig, logger: Logger, opt
     queueConnection = new Redis(infra.redisUrl, { maxRetriesPerRequest: null });
     queueConnection.on('error', (err) => logger.warn({ reason: err.message }, 'segment queue redis error'));
     segmentQueue = new Queue(SEGMENT_QUEUE_NAME, { connection: queueConnection });
-    consumers.push(transcodeConsumerFactory({ s3: infra.s3, bucket: infra.bucket, redis: infra.redis, queue: segmentQueue, logger }));
+    consumers.push(
+      transcodeConsumerFactory({
+        s3: infra.s3,
+        bucket: infra.bucket,
+        redis: infra.redis,
+        queue: segmentQueue,
+        logger,
+        ladder: { segmentDurationMs: config.transcode.segmentDurationMs },
+        reconnectGraceMs: config.transcode.reconnectGraceMs,
+      }),
+    );
   }
   // Finish what a killed predecessor left in the spool, in the background: ingest starts at once.
   const recovery = new AbortController();

@@ -14,5 +14,7 @@ export type { ChannelHolder } from './channel-registry.js';
 export { ConnectionLimiter } from './connection-limiter.js';
 export { loadTlsMaterial } from './tls-cert.js';
 export type { TlsMaterial } from './tls-cert.js';
-export { transcodeConsumerFactory, ladderSourceOf, DEFAULT_MAX_PENDING_SEGMENTS, SEGMENT_JOB_ATTEMPTS } from './transcode-consumer.js';
+export { transcodeConsumerFactory, DEFAULT_MAX_PENDING_SEGMENTS, DEFAULT_RECONNECT_GRACE_MS } from './transcode-consumer.js';
+export { SegmentFeed, SEGMENT_JOB_ATTEMPTS, endPlayback, ladderSourceOf, renditionsKeyOf } from './segment-feed.js';
+export type { FeedResult, PlaybackSession, SegmentFeedOptions } from './segment-feed.js';
 export type { TranscodeConsumerOptions } from './transcode-consumer.js';

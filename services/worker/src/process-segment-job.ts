@@ -87,6 +87,8 @@ export async function processSegmentJob(job: SegmentJob, deps: SegmentJobDeps): 
         outputDir,
         segmentIndex: job.index,
         startMs: job.startMs,
+        // A continued session (publisher reconnect): this publish's clock onto the playback timeline.
+        ...(job.inputOffsetMs === undefined ? {} : { inputOffsetMs: job.inputOffsetMs }),
         durationMs: job.durationMs,
         isLast: job.isLast,
         ...(previous === undefined ? {} : { previous: { input: previous } }),
