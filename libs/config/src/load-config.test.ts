@@ -284,6 +284,6 @@ describe('CONFIG_DOCS', () => {
       expect(d.env).toBe(envName(d.name));
       expect(d.description.length).toBeGreaterThan(10);
     }
-    expect(CONFIG_DOCS).toHaveLength(37);
+    expect(CONFIG_DOCS).toHaveLength(40);
   });
 });

@@ -23,7 +23,7 @@ describe('ffmpegArgsForSegment', () => {
     expect(valuesOf(args, '-i')).toEqual(['/in/seg-1.mkv', '/in/seg-1.mkv']);
     expect(args.slice(0, 8)).toEqual(['-hide_banner', '-nostdin', '-nostats', '-y', '-loglevel', 'error', '-copyts', '-i']);
     const graph = valueOf(args, '-filter_complex');
-    expect(graph).toContain('[1:v:0]split=2[s0_0][s0_1]');
+    expect(graph).toContain('[1:v:0]trim=end=4,split=2[s0_0][s0_1]'); // trim: an open-GOP file's trailing key frame belongs to the next segment
     expect(graph).toContain('[s0_0]fps=30/1,scale=640:360:flags=bicubic,setsar=1,format=yuv420p[v0]');
     expect(graph).toContain('[s0_1]fps=30/1,scale=284:160:flags=bicubic,setsar=1,format=yuv420p[v1]');
     // Opus → AAC on the session frame grid: starts 8 frames early, drops what is outside the window.
@@ -101,14 +101,14 @@ describe('ffmpegArgsForSegment', () => {
   it('tone-maps HDR once at the largest size before splitting', () => {
     const plan = planLadder({ video: { codec: 'hvc1', codecString: 'hvc1.2.4.L153.B0', width: 3840, height: 2160, frameRate: 30, bitDepth: 10, hdr: 'pq' } });
     const args = ffmpegArgsForSegment(plan, ['1080p', '720p'], io);
-    expect(valueOf(args, '-filter_complex')).toMatch(/^\[0:v:0\]scale=1920:1080:flags=bicubic,zscale=tin=smpte2084:pin=bt2020:min=bt2020nc:t=linear:npl=100,.*tonemap=tonemap=hable.*,split=2\[s0_0\]\[s0_1\];/);
+    expect(valueOf(args, '-filter_complex')).toMatch(/^\[0:v:0\]trim=end=4,scale=1920:1080:flags=bicubic,zscale=tin=smpte2084:pin=bt2020:min=bt2020nc:t=linear:npl=100,.*tonemap=tonemap=hable.*,split=2\[s0_0\]\[s0_1\];/);
     expect(valuesOf(args, '-color_trc')).toEqual(['bt709', 'bt709']);
   });
 
   it('keeps HDR in HEVC Main 10', () => {
     const plan = planLadder({ video: { codec: 'hvc1', codecString: 'hvc1.2.4.L153.B0', width: 3840, height: 2160, frameRate: 30, bitDepth: 10, hdr: 'hlg' } }, { videoCodec: 'hevc' });
     const args = ffmpegArgsForSegment(plan, ['1080p'], io);
-    expect(valueOf(args, '-filter_complex')).toBe('[0:v:0]fps=30/1,scale=1920:1080:flags=bicubic,setsar=1,format=yuv420p10le[v0]');
+    expect(valueOf(args, '-filter_complex')).toBe('[0:v:0]trim=end=4,fps=30/1,scale=1920:1080:flags=bicubic,setsar=1,format=yuv420p10le[v0]');
     expect(valueOf(args, '-profile:v')).toBe('main10');
     expect(valueOf(args, '-color_trc')).toBe('arib-std-b67');
   });

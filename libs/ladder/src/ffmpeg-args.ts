@@ -173,12 +173,16 @@ function select(plan: LadderPlan, renditionIds: 'all' | readonly string[]): { se
  * `[in]` → (tone-map once, at the largest rendition's size) → split → fps/scale/format per
  * rendition. Returns the graph chains and each rendition's output label.
  */
-function videoFilter(decodeInput: number, transcodes: readonly TranscodeRendition[]): { chains: string[]; labels: Map<string, string> } {
+function videoFilter(decodeInput: number, transcodes: readonly TranscodeRendition[], endMs: number | undefined): { chains: string[]; labels: Map<string, string> } {
   const byStream = new Map<number, TranscodeRendition[]>();
   for (const r of transcodes) byStream.set(r.sourceStreamIndex, [...(byStream.get(r.sourceStreamIndex) ?? []), r]);
   const chains: string[] = [];
   const labels = new Map<string, string>();
   for (const [stream, group] of byStream) {
+    // Frames at or after the next segment's cut belong to it: an open-GOP file ends with the next
+    // key frame (the reference of its leading pictures), which FFmpeg outputs too (see
+    // SourceSegment.trailingReference in @headwater/mkv). With -copyts, pts are session times.
+    const trim = endMs === undefined ? [] : [`trim=end=${seconds(endMs)}`];
     const head: string[] = [];
     const tonemapFrom = group.find((r) => r.tonemapFrom !== undefined)?.tonemapFrom;
     if (tonemapFrom !== undefined) {
@@ -189,11 +193,12 @@ function videoFilter(decodeInput: number, transcodes: readonly TranscodeRenditio
     const branches = group.map((_, i) => `[s${stream}_${i}]`);
     if (group.length > 1) head.push(`split=${group.length}`);
     const source = `[${decodeInput}:v:${stream}]`;
-    if (head.length > 0) chains.push(`${source}${head.join(',')}${branches.join('')}`);
+    if (head.length > 0) chains.push(`${source}${[...trim, ...head].join(',')}${branches.join('')}`);
     group.forEach((r, i) => {
       const label = `v${labels.size}`;
       labels.set(r.id, label);
       const steps = [
+        ...(head.length > 0 ? [] : trim),
         ...(r.frameRateFraction === undefined ? [] : [`fps=${r.frameRateFraction}`]),
         `scale=${r.width}:${r.height}:flags=bicubic`,
         'setsar=1',
@@ -266,7 +271,8 @@ export function ffmpegArgsForSegment(plan: LadderPlan, renditionIds: 'all' | rea
     audioInput = addInput(previousOffsetMs, ['-f', 'concat', '-safe', '0', '-i', concatUrl(io.previous.input, previousOffsetMs, io.input, inputOffsetMs)]);
   }
 
-  const { chains: graph, labels } = videoFilter(decodeInput, selection.transcode);
+  const endMs = io.isLast || io.durationMs === undefined ? undefined : io.startMs + io.durationMs;
+  const { chains: graph, labels } = videoFilter(decodeInput, selection.transcode, endMs);
   if (audio && window) graph.push(audioFilter(audioInput, audio, window));
   if (graph.length > 0) args.push('-filter_complex', graph.join(';'));
 

@@ -4,6 +4,7 @@ import type { PackagingState } from './packaging-state.js';
 import { sessionPhase } from './packaging-state.js';
 import { initFileName } from './paths.js';
 import type { AudioRendition, Rendition, VideoRendition } from './rendition.js';
+import { measuredRenditions } from './rendition-media.js';
 import type { RenditionBandwidth, TimelineSegment } from './timeline.js';
 import { buildTimeline, DEFAULT_LIVE_WINDOW_SEGMENTS, renditionBandwidths, targetDurationS, windowOf } from './timeline.js';
 import type { XmlElement } from './xml.js';
@@ -119,9 +120,11 @@ function periodRuns(timeline: readonly TimelineSegment[]): PeriodRun[] {
 
 function periodElement(state: PackagingState, run: PeriodRun, bandwidths: readonly RenditionBandwidth[]): XmlElement {
   const template = segmentTemplate(run);
-  const bandwidthOf = (rendition: Rendition) => bandwidths[state.renditions.indexOf(rendition)]?.peakBps ?? rendition.nominalBitrate;
-  const videos = state.renditions.filter((r): r is VideoRendition => r.kind === 'video');
-  const audios = state.renditions.filter((r): r is AudioRendition => r.kind === 'audio');
+  // Measured codecs and sizes where a worker read the init segments, the plan elsewhere.
+  const renditions = measuredRenditions(state);
+  const bandwidthOf = (rendition: Rendition) => bandwidths[renditions.indexOf(rendition)]?.peakBps ?? rendition.nominalBitrate;
+  const videos = renditions.filter((r): r is VideoRendition => r.kind === 'video');
+  const audios = renditions.filter((r): r is AudioRendition => r.kind === 'audio');
   const sets: XmlElement[] = [];
   if (videos.length > 0) {
     const fastest = videos.reduce((a, b) => (b.frameRate > a.frameRate ? b : a));

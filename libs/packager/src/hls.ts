@@ -4,6 +4,7 @@ import type { PackagingState } from './packaging-state.js';
 import { sessionPhase } from './packaging-state.js';
 import { initFileName, MEDIA_PLAYLIST_NAME, renditionPath, segmentFileName } from './paths.js';
 import type { AudioRendition, VideoRendition } from './rendition.js';
+import { measuredRenditions } from './rendition-media.js';
 import { buildTimeline, DEFAULT_LIVE_WINDOW_SEGMENTS, renditionBandwidths, targetDurationS, windowOf } from './timeline.js';
 
 /** Every playlist declares version 7 (EXT-X-MAP without I-FRAMES-ONLY needs 6; RFC 8216 §7). */
@@ -31,14 +32,16 @@ export interface MediaPlaylistOptions {
  * single-media): each audio group becomes `EXT-X-MEDIA:TYPE=AUDIO` entries that the video
  * variants reference with `AUDIO`; a session without video lists its audio renditions as variants.
  * BANDWIDTH and AVERAGE-BANDWIDTH add the video rendition's measured rates to the highest of
- * its audio group (§4.3.4.2: the peak of any playable combination).
+ * its audio group (§4.3.4.2: the peak of any playable combination). CODECS, RESOLUTION,
+ * FRAME-RATE and CHANNELS come from the real init segments once a worker has read them
+ * (`applyRenditionMedia`), from the plan before.
  */
 export function multivariantPlaylist(state: PackagingState, opts: MultivariantPlaylistOptions = {}): string {
   const uri = opts.mediaPlaylistUri ?? ((id: string) => renditionPath(id, MEDIA_PLAYLIST_NAME));
   const bandwidths = renditionBandwidths(state);
   const videos: { rendition: VideoRendition; r: number }[] = [];
   const audios: { rendition: AudioRendition; r: number }[] = [];
-  state.renditions.forEach((rendition, r) => {
+  measuredRenditions(state).forEach((rendition, r) => {
     if (rendition.kind === 'video') videos.push({ rendition, r });
     else audios.push({ rendition, r });
   });

@@ -1,6 +1,8 @@
 export { PackagingError } from './packaging-error.js';
 export type { PackagingErrorCode } from './packaging-error.js';
 export { DEFAULT_AUDIO_GROUP_ID, MAX_RENDITIONS, normalizeRenditions } from './rendition.js';
+export { applyRenditionMedia, measuredRenditions } from './rendition-media.js';
+export type { RenditionMedia, RenditionMediaEvent } from './rendition-media.js';
 export type { AudioRendition, AudioRenditionSpec, Rendition, RenditionSpec, VideoRendition, VideoRenditionSpec } from './rendition.js';
 export {
   MAX_SEGMENT_DURATION_MS,

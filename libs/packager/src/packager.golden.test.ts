@@ -4,6 +4,7 @@ import { mediaPlaylist, multivariantPlaylist } from './hls.js';
 import type { PackagingState } from './packaging-state.js';
 import { applyDiscontinuity, applyEnd, applySegmentDone, applySegmentFailed, applySourceSegment, createPackagingState } from './packaging-state.js';
 import type { RenditionSpec } from './rendition.js';
+import { applyRenditionMedia } from './rendition-media.js';
 
 // Golden text of small sessions; change only with `vitest -u` and a reviewed diff.
 
@@ -48,6 +49,14 @@ function vodSession(): PackagingState {
   return applyEnd(s);
 }
 
+/** The VOD with what the workers read from the real init segments (x264 chose other levels, HE-AAC mono). */
+function measuredSession(): PackagingState {
+  let s = vodSession();
+  s = applyRenditionMedia(s, { rendition: 'v720', index: 12, codecs: 'avc1.640020', width: 1280, height: 720, frameRate: 30 });
+  s = applyRenditionMedia(s, { rendition: 'v360', index: 12, codecs: 'avc1.4d401e', width: 640, height: 352 });
+  return applyRenditionMedia(s, { rendition: 'a0', index: 12, codecs: 'mp4a.40.5', sampleRateHz: 44_100, channels: 1 });
+}
+
 const outputs = (state: PackagingState, window: number) => ({
   'master.m3u8': multivariantPlaylist(state),
   'v720/index.m3u8': mediaPlaylist(state, 'v720', { windowSegments: window, minTargetDurationS: 2 }),
@@ -62,5 +71,15 @@ describe.each([
 ])('$name session', ({ name, state }) => {
   test.each(Object.entries(outputs(state, 6)))('%s', async (file, text) => {
     await expect(text).toMatchFileSnapshot(`__golden__/${name}/${file.replace('/', '-')}`);
+  });
+});
+
+describe('measured session', () => {
+  const state = measuredSession();
+  test.each([
+    ['master.m3u8', multivariantPlaylist(state)],
+    ['manifest.mpd', mpd(state, { windowSegments: 6, minTargetDurationS: 2 })],
+  ])('%s', async (file, text) => {
+    await expect(text).toMatchFileSnapshot(`__golden__/measured/${file}`);
   });
 });

@@ -10,6 +10,7 @@ export type PackagingErrorCode =
   | 'invalid-bytes'
   | 'invalid-discontinuity'
   | 'invalid-end'
+  | 'invalid-media'
   | 'after-end'
   | 'invalid-option'
   | 'corrupt-state'

@@ -1,6 +1,7 @@
 import type { PackagingErrorCode } from './packaging-error.js';
 import { PackagingError } from './packaging-error.js';
 import type { Rendition, RenditionSpec } from './rendition.js';
+import type { RenditionMedia } from './rendition-media.js';
 import { normalizeRenditions } from './rendition.js';
 
 /** Highest segment index a session may reach (~231 days of 2 s segments). */
@@ -62,6 +63,12 @@ export interface PackagingState {
   readonly discontinuities: readonly Discontinuity[];
   /** Number of segments in the session once it has ended (unpublish), else `null`. */
   readonly endSegmentCount: number | null;
+  /**
+   * What the workers read from each rendition's real init segment, in `renditions` order
+   * (`null`: nothing yet); the playlists prefer it to the plan. Absent until the first
+   * measurement, and in states stored before it existed. Set by `applyRenditionMedia`.
+   */
+  readonly media?: readonly (RenditionMedia | null)[];
 }
 
 /** Arguments of {@link createPackagingState}. */
@@ -267,11 +274,12 @@ export function mediaStartMs(state: PackagingState, index: number): number {
 }
 
 /** Events may come straight from a JSON job payload: refuse anything but an object up front. */
-function checkObject(value: unknown, code: PackagingErrorCode): void {
+export function checkObject(value: unknown, code: PackagingErrorCode): void {
   if (typeof value !== 'object' || value === null) throw new PackagingError(code, 'expected an object');
 }
 
-function renditionIndex(state: PackagingState, id: unknown): number {
+/** Index of the rendition `id` in `state.renditions`; `unknown-rendition` if there is none. */
+export function renditionIndex(state: PackagingState, id: unknown): number {
   const r = state.renditions.findIndex((rendition) => rendition.id === id);
   if (r < 0) throw new PackagingError('unknown-rendition', 'no rendition has this id');
   return r;
@@ -286,7 +294,8 @@ function checkAhead(state: PackagingState, index: number): void {
   }
 }
 
-function checkIndex(state: PackagingState, index: unknown): number {
+/** A segment index an event may name: an integer within the limits and before the end. */
+export function checkIndex(state: PackagingState, index: unknown): number {
   if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
     throw new PackagingError('invalid-index', 'segment index must be a non-negative integer');
   }

@@ -64,10 +64,29 @@ export interface AudioRendition extends Omit<AudioRenditionSpec, 'groupId' | 'na
 /** A rendition as stored in the state. */
 export type Rendition = VideoRendition | AudioRendition;
 
+/** Largest picture side (px) a rendition may declare. */
+export const MAX_PICTURE_SIDE_PX = 16384;
+/** Highest frame rate (frames/s) a rendition may declare. */
+export const MAX_FRAME_RATE = 1000;
+/** Highest audio sample rate (Hz) a rendition may declare. */
+export const MAX_SAMPLE_RATE_HZ = 768_000;
+/** Most audio channels a rendition may declare. */
+export const MAX_CHANNELS = 64;
+
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 // RFC 6381 codec strings: letters, digits and dots (plus the '-' of ac-3/ec-3). Nothing that
 // needs quoting in an HLS quoted-string or an XML attribute.
 const CODECS_RE = /^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/;
+
+/** Whether `value` is a codec string the playlists can carry unquoted-safe (see CODECS_RE). */
+export function isCodecString(value: unknown): value is string {
+  return typeof value === 'string' && CODECS_RE.test(value);
+}
+
+/** Whether `value` is a frame rate in (0, {@link MAX_FRAME_RATE}]. */
+export function isFrameRate(value: unknown): value is number {
+  return typeof value === 'number' && value > 0 && value <= MAX_FRAME_RATE;
+}
 const LANGUAGE_RE = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$/;
 // HLS quoted-strings cannot hold '"', CR or LF (RFC 8216 §4.2); we refuse every control character.
 const NAME_RE = /^[^"\u0000-\u001f\u007f]{1,64}$/;
@@ -110,15 +129,13 @@ export function normalizeRenditions(specs: readonly RenditionSpec[]): Rendition[
     }
   }
   return specs.map((spec): Rendition => {
-    checkMatch(`codecs of ${spec.id}`, spec.codecs, CODECS_RE);
+    if (!isCodecString(spec.codecs)) refuse(`codecs of ${spec.id} is not valid`);
     checkInt(`nominalBitrate of ${spec.id}`, spec.nominalBitrate, 1, 1e11);
     switch (spec.kind) {
       case 'video': {
-        checkInt(`width of ${spec.id}`, spec.width, 1, 16384);
-        checkInt(`height of ${spec.id}`, spec.height, 1, 16384);
-        if (typeof spec.frameRate !== 'number' || !(spec.frameRate > 0 && spec.frameRate <= 1000)) {
-          refuse(`frameRate of ${spec.id} must be in (0, 1000]`);
-        }
+        checkInt(`width of ${spec.id}`, spec.width, 1, MAX_PICTURE_SIDE_PX);
+        checkInt(`height of ${spec.id}`, spec.height, 1, MAX_PICTURE_SIDE_PX);
+        if (!isFrameRate(spec.frameRate)) refuse(`frameRate of ${spec.id} must be in (0, ${MAX_FRAME_RATE}]`);
         const audioGroupId = spec.audioGroupId ?? audioGroups[0] ?? null;
         if (audioGroupId !== null && !audioGroups.includes(audioGroupId)) {
           refuse(`${spec.id} names an audio group no audio rendition belongs to`);
@@ -135,8 +152,8 @@ export function normalizeRenditions(specs: readonly RenditionSpec[]): Rendition[
         };
       }
       case 'audio': {
-        checkInt(`sampleRateHz of ${spec.id}`, spec.sampleRateHz, 1, 768_000);
-        checkInt(`channels of ${spec.id}`, spec.channels, 1, 64);
+        checkInt(`sampleRateHz of ${spec.id}`, spec.sampleRateHz, 1, MAX_SAMPLE_RATE_HZ);
+        checkInt(`channels of ${spec.id}`, spec.channels, 1, MAX_CHANNELS);
         const language = spec.language === undefined ? null : checkMatch(`language of ${spec.id}`, spec.language, LANGUAGE_RE);
         const name = spec.name === undefined ? spec.id : checkMatch(`name of ${spec.id}`, spec.name, NAME_RE);
         return {

@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
-import { createS3Client, startEmbeddedS3, type EmbeddedS3 } from '@headwater/archive';
+import { EMBEDDED_S3_ACCESS_KEY_ID, EMBEDDED_S3_REGION, EMBEDDED_S3_SECRET_ACCESS_KEY, createS3Client, startEmbeddedS3, type EmbeddedS3 } from '@headwater/archive';
 import { startEmbeddedRedis, type EmbeddedRedis, type HeadwaterConfig } from '@headwater/config';
 import type { Logger } from '@headwater/log';
 
@@ -15,6 +15,18 @@ function runFile(dataDir: string): string {
 interface RunInfo {
   pid: number;
   redisUrl?: string;
+  /** The embedded S3 server's endpoint (loopback; its credentials are s3rver's fixed ones). */
+  s3Endpoint?: string;
+}
+
+function runningPipeline(dataDir: string): RunInfo | null {
+  if (!existsSync(runFile(dataDir))) return null;
+  try {
+    const info = JSON.parse(readFileSync(runFile(dataDir), 'utf8')) as RunInfo;
+    return isAlive(info.pid) ? info : null;
+  } catch {
+    return null;
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -70,7 +82,7 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
 
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', (err) => logger.warn({ reason: err.message }, 'redis connection error'));
-  await writeFile(runFile(config.dataDir), JSON.stringify({ pid: process.pid, redisUrl } satisfies RunInfo));
+  await writeFile(runFile(config.dataDir), JSON.stringify({ pid: process.pid, redisUrl, ...(embeddedS3 ? { s3Endpoint: embeddedS3.endpoint } : {}) } satisfies RunInfo));
 
   return {
     redis,
@@ -91,13 +103,9 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
  * A Redis connection for one-off commands (`headwater keys`): the configured one, the running
  * pipeline's embedded one, or an embedded one started just for this command.
  */
-export async function connectRedisForCommand(config: HeadwaterConfig): Promise<{ redis: Redis; close(): Promise<void> }> {
-  let url = config.redis.url;
+export async function connectRedisForCommand(config: HeadwaterConfig): Promise<{ redis: Redis; url: string; close(): Promise<void> }> {
+  let url = config.redis.url ?? runningPipeline(config.dataDir)?.redisUrl;
   let embedded: EmbeddedRedis | undefined;
-  if (!url && existsSync(runFile(config.dataDir))) {
-    const info = JSON.parse(readFileSync(runFile(config.dataDir), 'utf8')) as RunInfo;
-    if (info.redisUrl && isAlive(info.pid)) url = info.redisUrl;
-  }
   if (!url) {
     embedded = await startEmbeddedRedis({ dataDir: path.join(config.dataDir, 'redis') });
     url = embedded.url;
@@ -105,8 +113,33 @@ export async function connectRedisForCommand(config: HeadwaterConfig): Promise<{
   const redis = new Redis(url, { maxRetriesPerRequest: 2 });
   return {
     redis,
+    url,
     async close() {
       await redis.quit().catch(() => undefined);
+      await embedded?.stop();
+    },
+  };
+}
+
+/** An S3 client for one-off commands (`headwater vod`), found the same way as {@link connectRedisForCommand}. */
+export async function connectS3ForCommand(config: HeadwaterConfig): Promise<{ s3: S3Client; close(): Promise<void> }> {
+  if (config.s3.endpoint) {
+    const s3 = createS3Client({
+      endpoint: config.s3.endpoint,
+      region: config.s3.region,
+      accessKeyId: config.s3.accessKeyId ?? '',
+      secretAccessKey: config.s3.secretAccessKey ?? '',
+      forcePathStyle: config.s3.forcePathStyle,
+    });
+    return { s3, close: async () => s3.destroy() };
+  }
+  const running = runningPipeline(config.dataDir)?.s3Endpoint;
+  const embedded = running ? undefined : await startEmbeddedS3({ dataDir: path.join(config.dataDir, 's3'), buckets: [config.s3.bucket] });
+  const s3 = createS3Client(embedded ?? { endpoint: running as string, region: EMBEDDED_S3_REGION, accessKeyId: EMBEDDED_S3_ACCESS_KEY_ID, secretAccessKey: EMBEDDED_S3_SECRET_ACCESS_KEY });
+  return {
+    s3,
+    async close() {
+      s3.destroy();
       await embedded?.stop();
     },
   };

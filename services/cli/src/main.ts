@@ -10,6 +10,7 @@ import { connectRedisForCommand } from './infrastructure.js';
 import { startOutputServer } from './output-server.js';
 import { startPipeline } from './pipeline.js';
 import { publishTags, readFlvTags, PublishRejectedError } from './publisher.js';
+import { vodCommand } from './vod-command.js';
 
 const HELP: Record<string, string> = {
   main: `headwater — live-video ingest: RTMP/RTMPS (Enhanced RTMP v1+v2) to an FLV archive in S3
@@ -21,6 +22,7 @@ Commands:
   keys <subcommand>     manage channels and stream keys (create, list, rotate, revoke, delete)
   sign-key              make an HMAC-signed expiring stream key (auth mode hmac)
   publish <file.flv>    publish an FLV file over RTMP/RTMPS (test publisher and load generator)
+  vod <archive-key>     transcode an archived session into the HLS + DASH ladder (VOD)
 
 Run 'headwater <command> --help' for a command's options. Settings come from HEADWATER_*
 environment variables or a JSON file named by HEADWATER_CONFIG (see the README).`,
@@ -50,6 +52,17 @@ Options:
   --no-realtime       send as fast as possible instead of at the file's pace
   --insecure          RTMPS: accept a self-signed certificate
   --reconnect-caps    announce E-RTMP reconnect support (capsEx 1)`,
+  vod: `Usage: headwater vod <archive-key> [--wait] [--session <id>]
+       headwater vod --list <channel>
+
+Transcodes an archived FLV session (archives/<channel>/<day>/<start>_<session>.flv) into the
+same HLS + DASH ladder as live, as segment jobs every connected worker shares; outputs go to
+streams/<channel>/<session>/. Archive jobs yield to live ones.
+
+Options:
+  --wait          wait until the playlists are complete (runs a worker here if none is connected)
+  --session <id>  playback session id (default: vod-<archive session>-<random>)
+  --list          list the channel's archive keys instead`,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -71,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
       return signKey(rest);
     case 'publish':
       return publish(rest);
+    case 'vod':
+      return vod(rest);
     default:
       console.error(`headwater: unknown command "${command}"\n\n${HELP.main}`);
       return 2;
@@ -203,6 +218,25 @@ function signKey(args: string[]): number {
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--expires must be a positive number of seconds');
   console.log(signStreamKey({ channelId: values.channel, expiresAt: new Date(Date.now() + seconds * 1000), secret: cfg.auth.hmacSecret }));
   return 0;
+}
+
+async function vod(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { wait: { type: 'boolean', default: false }, list: { type: 'boolean', default: false }, session: { type: 'string' } },
+  });
+  const target = positionals[0];
+  if (!target) throw new UsageError('usage: headwater vod <archive-key> [--wait] | headwater vod --list <channel>');
+  const cfg = config();
+  // Logs to stderr: stdout carries the command's answer.
+  return vodCommand(cfg, createLogger({ level: cfg.logLevel, name: 'headwater', destination: process.stderr }), {
+    target,
+    list: values.list,
+    wait: values.wait,
+    ...(values.session === undefined ? {} : { sessionId: values.session }),
+    out: (line) => console.log(line),
+  });
 }
 
 async function publish(args: string[]): Promise<number> {

@@ -24,6 +24,17 @@ export function archiveObjectKey(info: Pick<SessionInfo, 'channelId' | 'startedA
   return `archives/${info.channelId}/${iso.slice(0, 10)}/${iso}_${info.sessionId}.flv`;
 }
 
+const ARCHIVE_KEY_RE = /^archives\/([^/]+)\/\d{4}-\d{2}-\d{2}\/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z_([^/]+)\.flv$/;
+
+/** The inverse of {@link archiveObjectKey}; null for a key it did not make. */
+export function parseArchiveObjectKey(key: string): Pick<SessionInfo, 'channelId' | 'startedAt' | 'sessionId'> | null {
+  const m = ARCHIVE_KEY_RE.exec(key);
+  if (m === null) return null;
+  const [, channelId, day, hh, mm, ss, ms, sessionId] = m as unknown as [string, string, string, string, string, string, string, string];
+  const startedAt = new Date(`${day}T${hh}:${mm}:${ss}.${ms}Z`);
+  return Number.isNaN(startedAt.getTime()) ? null : { channelId, startedAt, sessionId };
+}
+
 /**
  * Writes each publish session as one FLV file (header, then every tag as received, bodies byte
  * for byte) into a disk-spooled multipart upload. `tag()` only appends to the spool buffer, so

@@ -4,7 +4,7 @@ export { IngestConnection } from './ingest-connection.js';
 export type { ConnectionLimits, IngestHooks, PublishSnapshot } from './ingest-connection.js';
 export { Tee, errorSummary } from './tee.js';
 export type { MediaConsumer, MediaTag, SessionInfo, EndReason, ConsumerFactory } from './tee.js';
-export { archiveConsumerFactory, archiveObjectKey, newSessionId } from './archive-consumer.js';
+export { archiveConsumerFactory, archiveObjectKey, newSessionId, parseArchiveObjectKey } from './archive-consumer.js';
 export type { ArchiveConsumerOptions } from './archive-consumer.js';
 export { validFlvPrefixBytes } from './flv-spool-repair.js';
 export { TrackCatalog, TrackLimitError } from './track-catalog.js';
@@ -18,3 +18,5 @@ export { transcodeConsumerFactory, DEFAULT_MAX_PENDING_SEGMENTS, DEFAULT_RECONNE
 export { SegmentFeed, SEGMENT_JOB_ATTEMPTS, endPlayback, ladderSourceOf, renditionsKeyOf } from './segment-feed.js';
 export type { FeedResult, PlaybackSession, SegmentFeedOptions } from './segment-feed.js';
 export type { TranscodeConsumerOptions } from './transcode-consumer.js';
+export { ArchiveTranscodeError, VOD_JOB_PRIORITY, transcodeArchive } from './archive-transcode.js';
+export type { ArchiveTranscodeOptions, ArchiveTranscodeResult } from './archive-transcode.js';

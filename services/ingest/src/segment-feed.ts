@@ -180,8 +180,13 @@ export class SegmentFeed {
   private async place(segment: SourceSegment): Promise<Placement | null> {
     const { opts } = this;
     let plan: LadderPlan;
+    // Open GOPs (leading pictures that reference the next key frame) cannot be cut at our key
+    // frames without re-encoding: a copied segment would need the next one's key frame. The
+    // first cut shows it (x265's default; hardware encoders use closed GOPs).
+    const openGop = segment.trailingReference;
+    if (openGop) opts.logger.info(this.log, 'open-GOP video: no passthrough rendition, every rung is transcoded');
     try {
-      plan = planLadder(ladderSourceOf(segment), opts.ladder ?? {});
+      plan = planLadder(ladderSourceOf(segment), { ...opts.ladder, ...(openGop ? { passthrough: false } : {}) });
     } catch (err) {
       this.disabledReason = errorSummary(err).message;
       opts.logger.warn({ ...this.log, err: errorSummary(err) }, 'no ladder for this source: not transcoding');

@@ -7,7 +7,19 @@ import type { Redis } from 'ioredis';
 import { CONTENT_TYPES, publishPlaylists, putObject as put, readPackaging, updatePackaging } from '@headwater/jobs';
 import type { SegmentJob } from '@headwater/jobs';
 import { FfmpegArgsError, ffmpegArgsForSegment, planRenditionIds, segmentOutputs } from '@headwater/ladder';
-import { applySegmentDone, applySegmentFailed, initFileName, initVersionAt, renditionPath, segmentFileName } from '@headwater/packager';
+import { readInitSegment } from '@headwater/mp4';
+import type { InitSegmentInfo } from '@headwater/mp4';
+import {
+  PackagingError,
+  applyRenditionMedia,
+  applySegmentDone,
+  applySegmentFailed,
+  initFileName,
+  initVersionAt,
+  renditionPath,
+  segmentFileName,
+} from '@headwater/packager';
+import type { PackagingState, RenditionMediaEvent } from '@headwater/packager';
 import { FfmpegError } from './ffmpeg-runner.js';
 import type { ArgvFfmpegRunner } from './ffmpeg-runner.js';
 
@@ -41,6 +53,39 @@ async function download(deps: S3Deps, key: string, file: string): Promise<void> 
 }
 
 type S3Deps = Pick<SegmentJobDeps, 's3' | 'bucket'>;
+
+/**
+ * What the rendition's real init segment says (codec string, picture size, audio layout), for
+ * the playlists to advertise instead of the plan's prediction. Undefined when the init cannot
+ * be read or has no track of the rendition's kind: the planned values then stay, rather than
+ * turning a playable segment into a gap. The frame rate is left to the plan: an SPS's timing
+ * fields are optional and, in passed-through sources, not always the real rate.
+ */
+function measuredMedia(rendition: string, kind: 'video' | 'audio', index: number, init: Uint8Array): RenditionMediaEvent | undefined {
+  let info: InitSegmentInfo;
+  try {
+    info = readInitSegment(init);
+  } catch {
+    // Only ProtocolError is expected (bytes we do not understand); either way the plan stands.
+    return undefined;
+  }
+  const track = info.tracks.find((t) => t.kind === kind);
+  if (track === undefined) return undefined;
+  const base = { rendition, index, codecs: track.codecString };
+  if (track.kind === 'video') return { ...base, width: track.width, height: track.height };
+  return { ...base, sampleRateHz: track.sampleRate, ...(track.channels === undefined ? {} : { channels: track.channels }) };
+}
+
+/** Records a measurement; one the packager refuses (say, a size past its limits) leaves the planned values. */
+function withMedia(state: PackagingState, event: RenditionMediaEvent | undefined): PackagingState {
+  if (event === undefined) return state;
+  try {
+    return applyRenditionMedia(state, event);
+  } catch (err) {
+    if (err instanceof PackagingError) return state;
+    throw err;
+  }
+}
 
 /** Whether ffmpeg (or its arguments) refused the input itself, so a retry would fail the same way. */
 function isUnrecoverable(err: unknown): boolean {
@@ -105,18 +150,28 @@ export async function processSegmentJob(job: SegmentJob, deps: SegmentJobDeps): 
     const read = await readPackaging(deps.redis, job.sessionId);
     const initVersion = read === null ? 0 : initVersionAt(read.state, job.index);
     const bytes: Record<string, number> = {};
+    const media: Record<string, RenditionMediaEvent | undefined> = {};
+    const videoIds = new Set(job.plan.video.map((r) => r.id));
     await Promise.all(
       outputs.map(async (o) => {
         const segment = await readFile(o.segment);
+        const init = await readFile(o.init);
         bytes[o.renditionId] = segment.byteLength;
-        await put(deps, `${job.outputPrefix}${renditionPath(o.renditionId, initFileName(initVersion))}`, await readFile(o.init), CONTENT_TYPES.init);
+        media[o.renditionId] = measuredMedia(o.renditionId, videoIds.has(o.renditionId) ? 'video' : 'audio', job.index, init);
+        await put(deps, `${job.outputPrefix}${renditionPath(o.renditionId, initFileName(initVersion))}`, init, CONTENT_TYPES.init);
         await put(deps, `${job.outputPrefix}${renditionPath(o.renditionId, segmentFileName(job.index))}`, segment, CONTENT_TYPES.segment);
       }),
     );
     await rm(dir, { recursive: true, force: true });
 
+    // The measured media rides in the same update as the segment: no extra Redis round trip, and
+    // the playlists published next already show the real CODECS and RESOLUTION.
     const state = await updatePackaging(deps.redis, job.sessionId, (s) =>
-      ids.reduce((acc, rendition) => applySegmentDone(acc, { rendition, index: job.index, durationMs: job.durationMs, bytes: bytes[rendition] ?? 0 }), s),
+      ids.reduce(
+        (acc, rendition) =>
+          applySegmentDone(withMedia(acc, media[rendition]), { rendition, index: job.index, durationMs: job.durationMs, bytes: bytes[rendition] ?? 0 }),
+        s,
+      ),
     );
     await publishPlaylists(deps, job.sessionId, job.outputPrefix);
     return { bytes, publishedCount: state.publishedCount };

@@ -31,6 +31,7 @@ import type { SegmentJob } from '@headwater/jobs';
 import { planLadder } from '@headwater/ladder';
 import type { LadderPlan, LadderSource } from '@headwater/ladder';
 import { SourceSegmenter } from '@headwater/mkv';
+import { readInitSegment } from '@headwater/mp4';
 import type { SourceSegment } from '@headwater/mkv';
 import { applyEnd, applySourceSegment, createPackagingState } from '@headwater/packager';
 import type { PackagingState } from '@headwater/packager';
@@ -191,6 +192,8 @@ describe('segment worker', () => {
       expect(heights.length).toBeGreaterThan(0);
       expect(new Set(heights)).toEqual(new Set([r.height]));
     }
+    await expectMeasuredAttributes(dir, master, state);
+
     const audioDuration = await exec('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path.join(dir, 'audio', 'index.m3u8')]);
     const totalS = segments.reduce((a, s) => a + s.durationMs, 0) / 1000;
     expect(Math.abs(Number(audioDuration.stdout.trim()) - totalS)).toBeLessThan(plan.segmentDurationMs / 1000);
@@ -239,6 +242,69 @@ describe('segment worker', () => {
     expect(media).toContain('#EXT-X-ENDLIST');
   });
 });
+
+/**
+ * The published multivariant playlist and MPD advertise what the real init segments hold (read
+ * by @headwater/mp4, cross-checked with ffprobe), not the ladder plan's prediction.
+ */
+async function expectMeasuredAttributes(dir: string, master: string, state: PackagingState): Promise<void> {
+  const audioInit = readInitSegment(await readFile(path.join(dir, 'audio', 'init.mp4')));
+  const audioTrack = audioInit.tracks[0];
+  expect(audioTrack?.kind).toBe('audio');
+  if (audioTrack?.kind !== 'audio') return;
+  const audioProbe = await probeStream(path.join(dir, 'audio'));
+  expect(audioTrack.codecString).toBe(audioProbe.profile === 'LC' ? 'mp4a.40.2' : audioProbe.profile === 'HE-AAC' ? 'mp4a.40.5' : 'unexpected');
+  expect([audioTrack.sampleRate, audioTrack.channels]).toEqual([Number(audioProbe.sample_rate), audioProbe.channels]);
+  expect(master).toContain(`CHANNELS="${audioProbe.channels}",URI="audio/index.m3u8"`);
+
+  const manifest = await readFile(path.join(dir, 'manifest.mpd'), 'utf8');
+  expect(manifest).toContain(`codecs="${audioTrack.codecString}" audioSamplingRate="${audioTrack.sampleRate}"`);
+  const streamInf = new Map(
+    [...master.matchAll(/^#EXT-X-STREAM-INF:(.*)\n(.*)\/index\.m3u8$/gm)].map((m) => [m[2], m[1] ?? '']),
+  );
+  expect([...streamInf.keys()].sort()).toEqual(plan.video.map((r) => r.id).sort());
+  for (const r of plan.video) {
+    const track = readInitSegment(await readFile(path.join(dir, r.id, 'init.mp4'))).tracks[0];
+    expect(track?.kind).toBe('video');
+    if (track?.kind !== 'video') continue;
+    // ffprobe agrees with the reader: sample entry, size, H.264 profile and level.
+    const probe = await probeStream(path.join(dir, r.id));
+    expect([track.fourcc, track.width, track.height]).toEqual([probe.codec_tag_string, probe.width, probe.height]);
+    expect(track.codecString).toMatch(/^avc1\.[0-9a-f]{6}$/);
+    expect(parseInt(track.codecString.slice(-2), 16)).toBe(probe.level);
+    expect({ '42': ['Baseline', 'Constrained Baseline'], '4d': ['Main'], '64': ['High'] }[track.codecString.slice(5, 7)]).toContain(probe.profile);
+
+    const attrs = streamInf.get(r.id) ?? '';
+    expect(attrs).toContain(`CODECS="${track.codecString},${audioTrack.codecString}"`);
+    expect(attrs).toContain(`RESOLUTION=${track.width}x${track.height}`);
+    const representations = manifest.split('\n').filter((l) => l.includes(`<Representation id="${r.id}"`));
+    expect(representations.length).toBeGreaterThan(0);
+    for (const l of representations) expect(l).toContain(`codecs="${track.codecString}" width="${track.width}" height="${track.height}"`);
+    // The state keeps the measurement (plain JSON, init version 0).
+    const media = state.media?.[state.renditions.findIndex((x) => x.id === r.id)];
+    expect(media).toMatchObject({ initVersion: 0, codecs: track.codecString, width: track.width, height: track.height });
+  }
+}
+
+interface ProbedStream {
+  codec_tag_string: string;
+  profile?: string;
+  level?: number;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+}
+
+/** ffprobe of a rendition's init segment followed by its first fragment (the init alone leaves the level unknown). */
+async function probeStream(renditionDir: string): Promise<ProbedStream> {
+  const whole = path.join(renditionDir, 'probe.mp4');
+  await writeFile(whole, Buffer.concat([await readFile(path.join(renditionDir, 'init.mp4')), await readFile(path.join(renditionDir, 'seg-0.m4s'))]));
+  const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_entries', 'stream', '-of', 'json', whole], { maxBuffer: 1 << 22 });
+  const stream = (JSON.parse(stdout) as { streams: ProbedStream[] }).streams[0];
+  if (!stream) throw new Error('ffprobe found no stream');
+  return stream;
+}
 
 async function waitForFailed(jobId: string) {
   for (let i = 0; i < 100; i++) {
