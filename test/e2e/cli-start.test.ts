@@ -35,6 +35,7 @@ beforeAll(async () => {
     HEADWATER_RTMP_PORT: String(await freePort()),
     HEADWATER_RTMPS_PORT: String(await freePort()),
     HEADWATER_PUBLIC_HOST: '127.0.0.1',
+    HEADWATER_HTTP_PORT: String(await freePort()),
   };
 });
 
@@ -153,6 +154,23 @@ describe('headwater start, out of the box', () => {
     });
     for (const k of keys) expect(tagMismatch(readTags(await getObject(s3, 'headwater', k)), tags)).toBeUndefined();
     s3.destroy();
+
+    // `vod --list` as a separate process finds the running pipeline's embedded S3 the same way.
+    const archives = await runCli(['vod', '--list', channelId], env);
+    expect(archives.code).toBe(0);
+    for (const k of keys) expect(archives.stdout).toContain(k);
+
+    // Transcoding is on by default: the newest session plays over HTTP (live.m3u8 redirects to it).
+    const master = await waitFor(
+      'a playable multivariant playlist',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${env.HEADWATER_HTTP_PORT}/streams/${channelId}/live.m3u8`).catch(() => undefined);
+        const text = res?.ok ? await res.text() : '';
+        return text.includes('#EXT-X-STREAM-INF') ? text : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(master).toContain('CODECS=');
 
     // `keys list` as a separate process finds the running pipeline's redis through the data dir.
     const list = await runCli(['keys', 'list'], env);

@@ -73,6 +73,8 @@ export async function startHarnessWith(opts: HarnessOptions = {}): Promise<Harne
     HEADWATER_AUTH_MAX_FAIL_DELAY_MS: '50',
     HEADWATER_AUTH_MAX_FAILURES_PER_IP_PER_MINUTE: '0',
     HEADWATER_LOG_LEVEL: 'debug',
+    // Transcoding only where a test asks for it: it is CPU the ingest tests do not need.
+    HEADWATER_TRANSCODE_ENABLED: 'false',
     ...opts.env,
   });
   const config: HeadwaterConfig = { ...loaded, rtmp: { ...loaded.rtmp, port: 0 }, rtmps: { ...loaded.rtmps, port: 0 } };

@@ -60,7 +60,7 @@ describe('loadConfig', () => {
         publishTakeover: true,
       },
       archive: { enabled: true, partBytes: 8 * 1024 * 1024, spoolDir: '/srv/hw/.headwater/spool' },
-      transcode: { enabled: false, segmentDurationMs: 2000, reconnectGraceMs: 30_000, workerConcurrency: 1 },
+      transcode: { enabled: true, segmentDurationMs: 2000, reconnectGraceMs: 30_000, workerConcurrency: 1 },
     });
   });
 

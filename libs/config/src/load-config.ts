@@ -98,7 +98,7 @@ export interface HeadwaterConfig {
     spoolDir: string;
   };
   transcode: {
-    /** @defaultValue false */
+    /** @defaultValue true */
     enabled: boolean;
     /** @defaultValue 2000 */
     segmentDurationMs: number;

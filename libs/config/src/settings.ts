@@ -269,7 +269,7 @@ export const SETTINGS = {
   }),
 
   'transcode.enabled': bool('transcode.enabled', {
-    default: false,
+    default: true,
     description: 'Cut every published stream into source segments and enqueue them for the transcode workers (adaptive HLS + DASH).',
   }),
   'transcode.segmentDurationMs': int('transcode.segmentDurationMs', 500, 20_000, {
