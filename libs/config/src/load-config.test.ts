@@ -37,6 +37,10 @@ describe('loadConfig', () => {
       rtmp: { port: 1935, app: 'live' },
       rtmps: { port: 1936, certFile: undefined, keyFile: undefined },
       http: { port: 8080 },
+      metrics: { port: 9464 },
+      api: { adminToken: undefined },
+      nodeId: expect.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/),
+      webhooks: { urls: [], secret: undefined },
       redis: { url: undefined },
       s3: { endpoint: undefined, bucket: 'headwater', region: 'us-east-1', accessKeyId: undefined, secretAccessKey: undefined, forcePathStyle: true },
       auth: {
@@ -62,6 +66,14 @@ describe('loadConfig', () => {
       archive: { enabled: true, partBytes: 8 * 1024 * 1024, spoolDir: '/srv/hw/.headwater/spool' },
       transcode: { enabled: true, segmentDurationMs: 2000, reconnectGraceMs: 30_000, workerConcurrency: 1 },
     });
+  });
+
+  test('webhook endpoints: a comma list from the environment, an array from the file; a secret is required with them', () => {
+    const c = loadConfig({ HEADWATER_WEBHOOKS_URLS: 'https://a.example/hook, http://127.0.0.1:9000/x', HEADWATER_WEBHOOKS_SECRET: 'sixteen-chars-ok' }, { cwd: '/srv' });
+    expect(c.webhooks.urls).toEqual(['https://a.example/hook', 'http://127.0.0.1:9000/x']);
+    expect(() => loadConfig({ HEADWATER_WEBHOOKS_URLS: 'https://a.example/hook' }, { cwd: '/srv' })).toThrow(/HEADWATER_WEBHOOKS_SECRET/);
+    expect(() => loadConfig({ HEADWATER_WEBHOOKS_URLS: 'ftp://a.example/hook', HEADWATER_WEBHOOKS_SECRET: 'sixteen-chars-ok' }, { cwd: '/srv' })).toThrow(/HEADWATER_WEBHOOKS_URLS/);
+    expect(() => loadConfig({ HEADWATER_METRICS_PORT: '1935' }, { cwd: '/srv' })).toThrow(/metrics.port/);
   });
 
   test('reads process.env and the working directory when called without arguments', () => {
@@ -275,15 +287,17 @@ describe('CONFIG_DOCS', () => {
     });
     expect(byName.get('archive.partBytes')?.default).toBe('8 MiB');
     expect(CONFIG_DOCS.filter((d) => d.secret).map((d) => d.name).sort()).toEqual([
+      'api.adminToken',
       'auth.hmacSecret',
       'redis.url',
       's3.accessKeyId',
       's3.secretAccessKey',
+      'webhooks.secret',
     ]);
     for (const d of CONFIG_DOCS) {
       expect(d.env).toBe(envName(d.name));
       expect(d.description.length).toBeGreaterThan(10);
     }
-    expect(CONFIG_DOCS).toHaveLength(40);
+    expect(CONFIG_DOCS).toHaveLength(45);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './config-error.js';
 import type { ConfigIssue } from './config-error.js';
@@ -32,8 +33,24 @@ export interface HeadwaterConfig {
     keyFile: string | undefined;
   };
   http: {
-    /** Playback server (transcoded outputs) port; `null` = disabled. @defaultValue 8080 */
+    /** API, dashboard, playback and metrics port of the `api` role; `null` = disabled. @defaultValue 8080 */
     port: number | null;
+  };
+  metrics: {
+    /** `/metrics` port of processes without the API; `null` = disabled. @defaultValue 9464 */
+    port: number | null;
+  };
+  api: {
+    /** Unset: generated under dataDir on first start. Secret. */
+    adminToken: string | undefined;
+  };
+  /** This process's name (live sessions, metrics). @defaultValue the host name */
+  nodeId: string;
+  webhooks: {
+    /** @defaultValue none */
+    urls: readonly string[];
+    /** Required when urls is non-empty. Secret. */
+    secret: string | undefined;
   };
   redis: {
     /** Unset: embedded redis-server (see `startEmbeddedRedis`). Secret. */
@@ -179,6 +196,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     rtmp: { port: v('rtmp.port'), app: v('rtmp.app') },
     rtmps: { port: v('rtmps.port'), certFile: v('rtmps.certFile'), keyFile: v('rtmps.keyFile') },
     http: { port: v('http.port') },
+    metrics: { port: v('metrics.port') },
+    api: { adminToken: v('api.adminToken') },
+    nodeId: v('nodeId') ?? hostNodeId(),
+    webhooks: { urls: v('webhooks.urls'), secret: v('webhooks.secret') },
     redis: { url: v('redis.url') },
     s3: {
       endpoint: v('s3.endpoint'),
@@ -225,11 +246,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   return config;
 }
 
+/** The host name, cut to a valid node id. */
+function hostNodeId(): string {
+  const name = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  return name === '' ? 'node' : name;
+}
+
 /** Rules involving several settings. */
 function crossCheck(c: HeadwaterConfig, issues: ConfigIssue[]): void {
   const need = (p: SettingPath, why: string): void => {
     issues.push({ setting: p, message: `${SETTINGS[p].env} (${p}) is required ${why}` });
   };
+  if (c.webhooks.urls.length > 0 && c.webhooks.secret === undefined) need('webhooks.secret', 'when webhooks.urls is set');
+  if (c.metrics.port !== null && [c.rtmp.port, c.rtmps.port, c.http.port].includes(c.metrics.port)) {
+    issues.push({ setting: 'metrics.port', message: `${SETTINGS['metrics.port'].env} (metrics.port) must differ from rtmp.port, rtmps.port and http.port (${c.metrics.port} is taken)` });
+  }
   if (c.auth.mode === 'hmac' && c.auth.hmacSecret === undefined) need('auth.hmacSecret', 'when auth.mode is "hmac"');
   if (c.auth.mode === 'webhook' && c.auth.webhookUrl === undefined) need('auth.webhookUrl', 'when auth.mode is "webhook"');
   if ((c.rtmps.certFile === undefined) !== (c.rtmps.keyFile === undefined)) {

@@ -8,7 +8,7 @@ export const INVALID: unique symbol = Symbol('invalid');
 type Parsed<T> = T | typeof INVALID;
 
 /** How a setting's raw value is interpreted; `path` values are resolved to absolute paths. */
-export type SettingKind = 'int' | 'bytes' | 'bool' | 'string' | 'enum' | 'url' | 'path' | 'port-or-off';
+export type SettingKind = 'int' | 'bytes' | 'bool' | 'string' | 'enum' | 'url' | 'url-list' | 'path' | 'port-or-off';
 
 export interface Setting<T> {
   /** Dotted path: the key in the config file and in `HeadwaterConfig`. */
@@ -121,6 +121,17 @@ function url(path: string, schemes: readonly string[], c: Common<string | undefi
   }, c);
 }
 
+/** Comma-separated URLs (a JSON array in the config file); empty = none. */
+function urlList(path: string, schemes: readonly string[], c: Common<readonly string[]>): Setting<readonly string[]> {
+  const expects = `comma-separated URLs starting with ${schemes.map((s) => `${s}://`).join(' or ')}`;
+  const one = (u: unknown): u is string => typeof u === 'string' && URL.canParse(u) && schemes.includes(new URL(u).protocol.slice(0, -1)) && new URL(u).hostname !== '';
+  return setting(path, 'url-list', expects, (raw) => {
+    const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((u) => u.trim()).filter((u) => u !== '') : null;
+    if (list === null || list.length > 32 || !list.every(one)) return INVALID;
+    return Object.freeze([...list]);
+  }, { ...c, defaultText: c.defaultText ?? '(none)' });
+}
+
 function dir<T extends string | undefined>(path: string, c: Common<T>): Setting<T> {
   // A control character in a path is a typo (or an injection attempt), not a path.
   const ok = (raw: unknown): raw is string => typeof raw === 'string' && raw !== '' && ![...raw].some((ch) => ch.charCodeAt(0) < 0x20);
@@ -176,7 +187,22 @@ export const SETTINGS = {
   }),
   'http.port': portOrOff('http.port', {
     default: 8080,
-    description: 'Playback HTTP port (HLS/DASH outputs under `/streams/<channel>/<session>/`, CORS open) started by `headwater start` when transcode.enabled is on; `0` or `off` disables it. Binds to `host`.',
+    description: 'HTTP port of the `api` role: control API (`/api/v1`), dashboard (`/`), playback (HLS/DASH outputs under `/streams/<channel>/<session>/`, CORS open) and `/metrics`; `0` or `off` disables it. Binds to `host`.',
+  }),
+  'metrics.port': portOrOff('metrics.port', {
+    default: 9464,
+    description: 'Prometheus `/metrics` (and `/healthz`) port of a process that runs no `api` role (`headwater start ingest` or `worker`); with the API, `/metrics` is on http.port. `0` or `off` disables it.',
+  }),
+  'api.adminToken': str<string | undefined>('api.adminToken', /^[\x21-\x7e]{16,256}$/, 'at least 16 printable characters without spaces', {
+    default: undefined,
+    defaultText: '(unset: generated on first start, kept in dataDir/admin-token and printed once)',
+    description: 'Bearer token of the control API and dashboard (`Authorization: Bearer <token>`).',
+    secret: true,
+  }),
+  'nodeId': str<string | undefined>('nodeId', /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (up to 64)', {
+    default: undefined,
+    defaultText: '(unset: the host name)',
+    description: 'This process\'s name in live-session listings and metrics (the ingest node a publisher is on).',
   }),
 
   'redis.url': url('redis.url', ['redis', 'rediss'], {
@@ -266,6 +292,16 @@ export const SETTINGS = {
     default: undefined,
     defaultText: 'dataDir/spool',
     description: 'Local directory where archive parts wait while S3 is slow or unreachable.',
+  }),
+
+  'webhooks.urls': urlList('webhooks.urls', ['http', 'https'], {
+    default: Object.freeze([]),
+    description: 'Endpoints that receive signed JSON events (publish started/stopped, session archived, renditions ready, transcode failed, auth denied), delivered with retries through the queue.',
+  }),
+  'webhooks.secret': str<string | undefined>('webhooks.secret', /^[\s\S]{16,1024}$/, 'at least 16 characters', {
+    default: undefined,
+    description: 'HMAC-SHA256 key signing each webhook delivery (`Headwater-Signature: t=<unix s>,v1=<hex>` over `<t>.<body>`). Required when webhooks.urls is set.',
+    secret: true,
   }),
 
   'transcode.enabled': bool('transcode.enabled', {
