@@ -1,10 +1,19 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applySegmentDone, createPackagingState } from '@headwater/packager';
+import { applyEnd, applySegmentDone, applySegmentFailed, applySourceSegment, createPackagingState, sessionPhase } from '@headwater/packager';
 import type { PackagingState } from '@headwater/packager';
 import { startRedisServer } from '@headwater/testkit';
 import type { RedisServer } from '@headwater/testkit';
-import { PackagingStoreError, createPackaging, getPackaging, updatePackaging } from './packaging-store.js';
+import {
+  DEFAULT_LIVE_TTL_MS,
+  DEFAULT_VOD_TTL_MS,
+  PackagingStoreError,
+  createPackaging,
+  getPackaging,
+  packagingKey,
+  packagingTtlMs,
+  updatePackaging,
+} from './packaging-store.js';
 
 let server: RedisServer;
 const clients: Redis[] = [];
@@ -68,5 +77,74 @@ describe('packaging store', () => {
     expect(await redis.hget('headwater:packaging:s-same', 'rev')).toBe(before);
     await expect(updatePackaging(redis, 's-missing', (s) => s)).rejects.toMatchObject({ code: 'missing' });
     await expect(updatePackaging(redis, 'bad id!', (s) => s)).rejects.toBeInstanceOf(PackagingStoreError);
+  });
+});
+
+describe('packaging state expiry', () => {
+  /** PTTL within `slackMs` below `ttlMs` (time passes between the write and the read). */
+  const near = (ttlMs: number, slackMs = 5000) => expect.toSatisfy((pttl: number) => pttl <= ttlMs && pttl > ttlMs - slackMs);
+
+  it('a new state expires after the live TTL, renewed by each write; a VOD keeps the retention TTL', async () => {
+    const redis = client();
+    const sessionId = 's-ttl';
+    const key = packagingKey(sessionId);
+    await createPackaging(redis, initial(sessionId));
+    expect(await redis.pttl(key)).toEqual(near(DEFAULT_LIVE_TTL_MS));
+
+    // Each write renews the live TTL (an old expiry shortened by hand is pushed back up).
+    await redis.pexpire(key, 60_000);
+    await updatePackaging(redis, sessionId, (s) => applySourceSegment(s, { index: 0, durationMs: 2000 }));
+    expect(await redis.pttl(key)).toEqual(near(DEFAULT_LIVE_TTL_MS));
+
+    // Ended but a segment still pending: 'ending', still the live TTL.
+    await redis.pexpire(key, 60_000);
+    const ending = await updatePackaging(redis, sessionId, (s) => applyEnd(s, { segmentCount: 1 }));
+    expect(sessionPhase(ending)).toBe('ending');
+    expect(await redis.pttl(key)).toEqual(near(DEFAULT_LIVE_TTL_MS));
+
+    // The last segment settles (here as a gap): a VOD, kept for the retention period.
+    const vod = await updatePackaging(redis, sessionId, (s) => applySegmentFailed(s, { index: 0, durationMs: 2000 }));
+    expect(sessionPhase(vod)).toBe('vod');
+    expect(await redis.pttl(key)).toEqual(near(DEFAULT_VOD_TTL_MS));
+
+    // A reducer that changes nothing writes nothing, the expiry included.
+    await redis.pexpire(key, 60_000);
+    await updatePackaging(redis, sessionId, (s) => applySegmentFailed(s, { index: 0, durationMs: 2000 }));
+    expect(await redis.pttl(key)).toEqual(near(60_000));
+  });
+
+  it('TTLs are overridable per call, and a refused create leaves the existing expiry alone', async () => {
+    const redis = client();
+    const sessionId = 's-ttl-opts';
+    const key = packagingKey(sessionId);
+    const ttls = { liveTtlMs: 90_000, vodTtlMs: 30_000 };
+    expect(await createPackaging(redis, initial(sessionId), ttls)).toBe(true);
+    expect(await redis.pttl(key)).toEqual(near(90_000));
+    expect(await createPackaging(redis, initial(sessionId), { liveTtlMs: 1000 })).toBe(false);
+    expect(await redis.pttl(key)).toEqual(near(90_000));
+
+    await updatePackaging(redis, sessionId, (s) => applyEnd(s, { segmentCount: 0 }), ttls);
+    expect(await redis.pttl(key)).toEqual(near(30_000));
+    expect(packagingTtlMs(initial(sessionId), ttls)).toBe(90_000);
+    expect(packagingTtlMs(initial(sessionId))).toBe(DEFAULT_LIVE_TTL_MS);
+  });
+
+  it('a created state that is already a VOD gets the retention TTL; the key really expires', async () => {
+    const redis = client();
+    const vod = applyEnd(initial('s-ttl-vod'), { segmentCount: 0 });
+    expect(sessionPhase(vod)).toBe('vod');
+    await createPackaging(redis, vod, { vodTtlMs: 200 });
+    expect(await redis.pttl(packagingKey('s-ttl-vod'))).toEqual(near(200, 200));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await getPackaging(redis, 's-ttl-vod')).toBeNull();
+  });
+
+  it('refuses TTLs that are not positive integer milliseconds, before touching Redis', async () => {
+    const redis = client();
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(createPackaging(redis, initial('s-ttl-bad'), { liveTtlMs: bad })).rejects.toMatchObject({ code: 'invalid-ttl' });
+      await expect(updatePackaging(redis, 's-ttl-bad', (s) => s, { vodTtlMs: bad })).rejects.toMatchObject({ code: 'invalid-ttl' });
+    }
+    expect(await redis.exists(packagingKey('s-ttl-bad'))).toBe(0);
   });
 });

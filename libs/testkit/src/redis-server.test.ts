@@ -1,8 +1,21 @@
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Redis } from 'ioredis';
 import { startRedisServer } from './redis-server.js';
 import type { RedisServer } from './redis-server.js';
+
+/** The error code of a plain TCP connect to the port, or 'connected'. */
+function connectError(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve('connected');
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
 
 describe('startRedisServer', () => {
   let server: RedisServer;
@@ -37,6 +50,26 @@ describe('startRedisServer', () => {
       client.disconnect();
     }
   });
+
+  test('pause() refuses connections for as long as it lasts; restart() comes back on the same port with the data', async () => {
+    const client = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    try {
+      await client.set('outlives-the-outage', 'yes');
+      await server.pause();
+      expect(await connectError(server.port)).toBe('ECONNREFUSED');
+      // A command issued during the outage waits in ioredis's offline queue and runs afterwards.
+      let answered = false;
+      const pending = client.get('outlives-the-outage').then((v) => ((answered = true), v));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(false);
+      await server.pause(); // idempotent while paused
+      await server.restart();
+      expect(await pending).toBe('yes');
+      expect(server.url).toBe(`redis://127.0.0.1:${server.port}`);
+    } finally {
+      client.disconnect();
+    }
+  });
 });
 
 test('two servers get different free ports; stop deletes the temporary data directory', async () => {
@@ -49,6 +82,7 @@ test('two servers get different free ports; stop deletes the temporary data dire
   expect(existsSync(a.dataDir)).toBe(false);
   await a.stop(); // idempotent
   await expect(a.restart()).rejects.toThrow(/after stop/);
+  await expect(a.pause()).rejects.toThrow(/after stop/);
 });
 
 test('a taken explicit port is reported, not retried elsewhere', async () => {

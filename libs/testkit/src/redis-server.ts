@@ -20,8 +20,14 @@ export interface RedisServer {
   readonly dataDir: string;
   /** Stops the server and deletes the temporary data directory if we made it. Final. */
   stop(): Promise<void>;
-  /** Stops and starts again on the same port with the same data (to test reconnects). */
+  /** Stops (if running) and starts again on the same port with the same data (to test reconnects). */
   restart(): Promise<void>;
+  /**
+   * Stops the server without deleting anything: connections are cut and new ones refused, as in
+   * an outage, for as long as the test wants; `restart()` ends it (same port, same data, as far as
+   * the append-only file kept it: it is flushed on the way down). For outage tests.
+   */
+  pause(): Promise<void>;
 }
 
 /**
@@ -54,6 +60,10 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     async restart() {
       if (stopped) throw new Error('restart() after stop(): the server and its data are gone');
       await server.restart();
+    },
+    async pause() {
+      if (stopped) throw new Error('pause() after stop(): the server and its data are gone');
+      await server.stop();
     },
   };
 }

@@ -52,6 +52,8 @@ export async function startPipeline(config: HeadwaterConfig, logger: Logger, opt
     queueConnection = new Redis(infra.redisUrl, { maxRetriesPerRequest: null });
     queueConnection.on('error', (err) => logger.warn({ reason: err.message }, 'segment queue redis error'));
     segmentQueue = new Queue(SEGMENT_QUEUE_NAME, { connection: queueConnection });
+    // Without a listener BullMQ prints every refused connection itself, past the logger.
+    segmentQueue.on('error', (err) => logger.warn({ reason: err.message }, 'segment queue error'));
     consumers.push(
       transcodeConsumerFactory({
         s3: infra.s3,

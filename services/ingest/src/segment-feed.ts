@@ -193,7 +193,13 @@ export class SegmentFeed {
       return null;
     }
     const renditionsKey = renditionsKeyOf(plan);
-    const previous = opts.continuation ? await opts.continuation() : null;
+    const previous = opts.continuation
+      ? await opts.continuation().catch((err: unknown) => {
+          // Redis down at the first cut: start a fresh session rather than drop the segment.
+          opts.logger.warn({ ...this.log, err: errorSummary(err) }, 'continuation lookup failed: starting a new playback session');
+          return null;
+        })
+      : null;
     if (previous !== null) {
       if (previous.renditionsKey === renditionsKey) {
         const continued = await this.continueSession(previous, segment, plan, renditionsKey);
@@ -206,7 +212,13 @@ export class SegmentFeed {
       }
     }
     const playback = { sessionId: opts.sourceSessionId, outputPrefix: outputPrefix(opts.channelId, opts.sourceSessionId) };
-    await createPackaging(opts.redis, createPackagingState({ sessionId: playback.sessionId, channelId: opts.channelId, startedAtMs: opts.startedAtMs, renditions: renditionSpecs(plan) }));
+    const initial = createPackagingState({ sessionId: playback.sessionId, channelId: opts.channelId, startedAtMs: opts.startedAtMs, renditions: renditionSpecs(plan) });
+    // Retried through a short Redis outage: without the state no segment can be recorded. If it
+    // never gets in, the session is placed anyway so segment numbering stays right; its
+    // segments then fail to record and nothing waits on them (there are no playlists).
+    await persistently(() => createPackaging(opts.redis, initial)).catch((err: unknown) =>
+      opts.logger.error({ ...this.log, err: errorSummary(err) }, 'packaging state not created: this session will have no playlists'),
+    );
     opts.logger.info({ ...this.log, renditions: renditionSpecs(plan).map((r) => r.id) }, 'transcoding session');
     return { playback, baseIndex: 0, offsetMs: 0, plan, renditionsKey };
   }

@@ -5,6 +5,8 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SEGMENT_QUEUE_NAME, parseSegmentJob } from '@headwater/jobs';
+import { watchFailedJobGaps } from './failed-job-gaps.js';
+import type { FailedJobGapOptions } from './failed-job-gaps.js';
 import type { ArgvFfmpegRunner } from './ffmpeg-runner.js';
 import { SpawnFfmpegRunner } from './ffmpeg-runner.js';
 import { markSegmentGap, processSegmentJob } from './process-segment-job.js';
@@ -32,6 +34,13 @@ export interface StartWorkerOptions {
   lockDurationMs?: number;
   /** How often this worker looks for jobs whose lock expired. @defaultValue {@link DEFAULT_STALLED_INTERVAL_MS} */
   stalledIntervalMs?: number;
+  /**
+   * Times a job may lose its lock (its worker died or froze) and still be retried; one more and
+   * BullMQ fails it, and its segment becomes a gap. @defaultValue {@link DEFAULT_MAX_STALLED_COUNT}
+   */
+  maxStalledCount?: number;
+  /** Retries of recording the gap of a job that failed for good (see `watchFailedJobGaps`). */
+  gaps?: FailedJobGapOptions;
 }
 
 /**
@@ -45,6 +54,12 @@ export interface StartWorkerOptions {
 export const DEFAULT_LOCK_DURATION_MS = 10_000;
 /** Stalled-job check period: a dead worker's job is retried at most lock + this after its last renewal. */
 export const DEFAULT_STALLED_INTERVAL_MS = 5_000;
+/**
+ * A segment whose job killed or froze its worker twice is more likely the cause than the victim
+ * (an input that makes ffmpeg eat all memory): the second stall fails the job and leaves a gap,
+ * rather than taking down a third worker. BullMQ's default.
+ */
+export const DEFAULT_MAX_STALLED_COUNT = 1;
 
 /** A running segment worker. */
 export interface SegmentWorker {
@@ -56,7 +71,8 @@ export interface SegmentWorker {
 /**
  * Starts a BullMQ worker for segment jobs. On SIGTERM it stops fetching, lets in-flight jobs
  * finish and closes; a worker killed harder leaves its jobs' locks to expire, and BullMQ's
- * stalled-job check hands them to another worker (jobs are idempotent).
+ * stalled-job check hands them to another worker (jobs are idempotent). Every job that fails for
+ * good leaves a gap in the playlists, whatever failed it.
  */
 export function startWorker(opts: StartWorkerOptions): SegmentWorker {
   const runner = opts.runner ?? new SpawnFfmpegRunner();
@@ -91,8 +107,11 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
       concurrency: opts.concurrency ?? 1,
       lockDuration: opts.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
       stalledInterval: opts.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
+      maxStalledCount: opts.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT,
     },
   );
+  // Failures that never reach the processor's catch (a job stalled too often) still leave a gap.
+  const gaps = watchFailedJobGaps(worker, { s3: opts.s3, bucket: opts.bucket, redis: opts.connection }, opts.gaps);
   let closing: Promise<void> | undefined;
   const onSignal = (): void => void close();
   const close = (): Promise<void> => {
@@ -100,6 +119,9 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       await worker.close();
+      // Gaps of jobs that failed during the close still need Redis and S3: let them land first.
+      await gaps.idle();
+      gaps.stop();
     })();
     return closing;
   };
