@@ -39,14 +39,9 @@ const SOURCE_SIZES: Record<string, { width: number; height: number }> = {
  * `it.fails` keeps them visible: once the defect is fixed the test fails and the entry goes.
  */
 const KNOWN_DEFECTS: Partial<Record<string, Partial<Record<CheckKind, string>>>> = {
-  // Transcoded renditions are re-timed onto an n/fps grid from 0 instead of keeping the source
-  // frame times, so wherever the source's (millisecond) frame times are off that grid the
-  // transcoded segments start up to a frame away from the passthrough's: av1_aac 12.4 ms growing
-  // 0.33 ms per segment (plan frame rate 29.995 for a 30 fps source: 0.6 s per hour), bbb 7 ms
-  // (100 vs 107), testsrc2 7 ms (0 vs 7). Within one frame, so A/V sync still holds here.
-  'av1_aac.flv': { alignment: 'transcodes re-timed: 12.4-13.7 ms off the passthrough' },
-  'veovera_bbb_av1_opus.flv': { alignment: 'transcodes re-timed: 7 ms off the passthrough' },
-  'veovera_testsrc2_av1_opus.flv': { alignment: 'transcodes re-timed: 7 ms off the passthrough' },
+  // (empty) Transcodes used to be re-timed onto an n/fps grid from 0 (av1_aac 12.4 ms off the
+  // passthrough, growing 0.33 ms per segment); they now keep the source frame times unless the
+  // rung lowers the frame rate.
 };
 
 const LIVE_SIZE = { width: 640, height: 360 };

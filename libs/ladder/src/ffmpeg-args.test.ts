@@ -24,8 +24,9 @@ describe('ffmpegArgsForSegment', () => {
     expect(args.slice(0, 8)).toEqual(['-hide_banner', '-nostdin', '-nostats', '-y', '-loglevel', 'error', '-copyts', '-i']);
     const graph = valueOf(args, '-filter_complex');
     expect(graph).toContain('[1:v:0]trim=end=4,split=2[s0_0][s0_1]'); // trim: an open-GOP file's trailing key frame belongs to the next segment
-    expect(graph).toContain('[s0_0]fps=30/1,scale=640:360:flags=bicubic,setsar=1,format=yuv420p[v0]');
-    expect(graph).toContain('[s0_1]fps=30/1,scale=284:160:flags=bicubic,setsar=1,format=yuv420p[v1]');
+    // Same frame rate as the source: no fps filter, frames keep their source times (aligned with the passthrough).
+    expect(graph).toContain('[s0_0]scale=640:360:flags=bicubic,setsar=1,format=yuv420p[v0]');
+    expect(graph).toContain('[s0_1]scale=284:160:flags=bicubic,setsar=1,format=yuv420p[v1]');
     // Opus → AAC on the session frame grid: starts 8 frames early, drops what is outside the window.
     expect(graph).toContain('[1:a:0]atrim=start=1.678,aresample=48000:async=1:min_hard_comp=0.005:first_pts=82944,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo[aout]');
     expect(valueOf(args, '-bsf:a')).toBe('noise=drop=lt(pts\\,90624)+gte(pts\\,185856)');
@@ -108,9 +109,19 @@ describe('ffmpegArgsForSegment', () => {
   it('keeps HDR in HEVC Main 10', () => {
     const plan = planLadder({ video: { codec: 'hvc1', codecString: 'hvc1.2.4.L153.B0', width: 3840, height: 2160, frameRate: 30, bitDepth: 10, hdr: 'hlg' } }, { videoCodec: 'hevc' });
     const args = ffmpegArgsForSegment(plan, ['1080p'], io);
-    expect(valueOf(args, '-filter_complex')).toBe('[0:v:0]trim=end=4,fps=30/1,scale=1920:1080:flags=bicubic,setsar=1,format=yuv420p10le[v0]');
+    expect(valueOf(args, '-filter_complex')).toBe('[0:v:0]trim=end=4,scale=1920:1080:flags=bicubic,setsar=1,format=yuv420p10le[v0]');
     expect(valueOf(args, '-profile:v')).toBe('main10');
     expect(valueOf(args, '-color_trc')).toBe('arib-std-b67');
+  });
+
+  it('re-times frames only where a rung lowers the frame rate (60 → 30 at 480p and below)', () => {
+    const plan = planLadder({ video: { codec: 'avc1', codecString: 'avc1.64002a', width: 1920, height: 1080, frameRate: 60, bitrateBps: 8_000_000 } });
+    const graph = valueOf(plan.video.length > 0 ? ffmpegArgsForSegment(plan, 'all', io) : [], '-filter_complex') ?? '';
+    const rung = (id: string) => plan.video.find((r) => r.id === id);
+    expect(rung('720p60')?.kind === 'transcode' && rung('720p60')?.convertsFrameRate).toBe(false);
+    expect(rung('480p')?.kind === 'transcode' && rung('480p')?.convertsFrameRate).toBe(true);
+    expect(graph).toMatch(/fps=30\/1,scale=854:480/);
+    expect(graph).not.toMatch(/fps=60/);
   });
 
   it('escapes % in the segment file pattern', () => {

@@ -199,7 +199,7 @@ function videoFilter(decodeInput: number, transcodes: readonly TranscodeRenditio
       labels.set(r.id, label);
       const steps = [
         ...(head.length > 0 ? [] : trim),
-        ...(r.frameRateFraction === undefined ? [] : [`fps=${r.frameRateFraction}`]),
+        ...(r.convertsFrameRate === true && r.frameRateFraction !== undefined ? [`fps=${r.frameRateFraction}`] : []),
         `scale=${r.width}:${r.height}:flags=bicubic`,
         'setsar=1',
         `format=${renditionPixelFormat(r)}`,

@@ -37,8 +37,13 @@ function commonArgs(r: TranscodeRendition): string[] {
     '-keyint_min', String(r.gopFrames),
     '-force_key_frames', 'expr:eq(n,0)',
     '-pix_fmt', renditionPixelFormat(r),
-    // Frames already sit on the rendition's grid (fps filter); never let the muxing side dup or drop.
+    // Never let the muxing side dup or drop: frames are where the source (or the fps filter) put them.
     '-fps_mode', 'passthrough',
+    // The source segments' (Matroska, millisecond) time base. FFmpeg's default for a filter
+    // graph output, 1/frame rate, rounds every frame onto a grid from 0 and shifts segments up
+    // to a frame off the source key frames (and the passthrough). The encoder still gets the
+    // frame rate for rate control.
+    '-enc_time_base:v', '1:1000',
   ];
 }
 

@@ -81,6 +81,12 @@ export interface TranscodeRendition extends VideoRenditionBase {
   maxrateBps: number;
   /** VBV buffer size, bits. */
   bufsizeBits: number;
+  /**
+   * The frame rate is lowered (e.g. 60 → 30): frames are re-timed on the output grid. Otherwise
+   * every frame keeps its source time, so transcodes stay aligned with the passthrough and with
+   * the source's key frames (a grid from 0 would start each segment up to a frame off).
+   */
+  convertsFrameRate?: boolean;
   /** Keyframe interval in frames: segment duration × frame rate (closed GOP, no scene cuts). */
   gopFrames: number;
   /** The source's HDR transfer when this rendition is SDR and must be tone-mapped; else undefined. */

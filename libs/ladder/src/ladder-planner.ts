@@ -179,6 +179,7 @@ function transcodeRendition(
     height: out.height,
     frameRate: fps,
     frameRateFraction: rate && formatFrameRate(rate),
+    convertsFrameRate: rate !== undefined && source.frameRate !== undefined && frameRateValue(rate) < frameRateValue(source.frameRate) - 1e-9,
     codec: outputFourcc(config.videoCodec),
     codecString: format.codecString,
     bitrateBps,
