@@ -56,7 +56,10 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
   let embeddedS3: EmbeddedS3 | undefined;
   await mkdir(config.dataDir, { recursive: true });
 
-  let redisUrl = config.redis.url;
+  // Another process of this data dir (`headwater start` with other roles) may run the embedded
+  // services already: share them rather than start a second pair on the same data.
+  const running = runningPipeline(config.dataDir);
+  let redisUrl = config.redis.url ?? running?.redisUrl;
   if (!redisUrl) {
     embeddedRedis = await startEmbeddedRedis({ dataDir: path.join(config.dataDir, 'redis') });
     redisUrl = embeddedRedis.url;
@@ -72,6 +75,8 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
       secretAccessKey: config.s3.secretAccessKey ?? '',
       forcePathStyle: config.s3.forcePathStyle,
     });
+  } else if (running?.s3Endpoint) {
+    s3 = createS3Client({ endpoint: running.s3Endpoint, region: EMBEDDED_S3_REGION, accessKeyId: EMBEDDED_S3_ACCESS_KEY_ID, secretAccessKey: EMBEDDED_S3_SECRET_ACCESS_KEY });
   } else {
     embeddedS3 = await startEmbeddedS3({ dataDir: path.join(config.dataDir, 's3'), port: opts.embeddedS3Port ?? 0, buckets: [config.s3.bucket] });
     s3 = createS3Client(embeddedS3);
@@ -82,7 +87,9 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
 
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', (err) => logger.warn({ reason: err.message }, 'redis connection error'));
-  await writeFile(runFile(config.dataDir), JSON.stringify({ pid: process.pid, redisUrl, ...(embeddedS3 ? { s3Endpoint: embeddedS3.endpoint } : {}) } satisfies RunInfo));
+  // Only the process that runs embedded services advertises them.
+  const owner = embeddedRedis !== undefined || embeddedS3 !== undefined;
+  if (owner) await writeFile(runFile(config.dataDir), JSON.stringify({ pid: process.pid, redisUrl, ...(embeddedS3 ? { s3Endpoint: embeddedS3.endpoint } : {}) } satisfies RunInfo));
 
   return {
     redis,
@@ -92,7 +99,7 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
     async stop() {
       redis.disconnect();
       s3.destroy();
-      await rm(runFile(config.dataDir), { force: true });
+      if (owner) await rm(runFile(config.dataDir), { force: true });
       await embeddedS3?.stop();
       await embeddedRedis?.stop();
     },

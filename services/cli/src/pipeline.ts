@@ -14,6 +14,7 @@ import {
   type ConsumerFactory,
   type IngestHooks,
   type IngestServer,
+  type PlaybackSession,
 } from '@headwater/ingest';
 import { startInfrastructure, type Infrastructure } from './infrastructure.js';
 
@@ -30,14 +31,18 @@ export interface Pipeline {
 }
 
 export interface PipelineOptions {
+  /** Redis and S3 already started (other roles of this process use them too); stop() leaves them running. */
+  infra?: Infrastructure;
   hooks?: IngestHooks;
+  /** Where each publish's renditions go (its playback session), once its first segment is cut. */
+  onPlayback?: (sourceSessionId: string, playback: PlaybackSession) => void;
   /** Extra consumers (the transcoder feed) next to the archive. */
   consumers?: ConsumerFactory[];
 }
 
 /** The composition root: infrastructure, auth, ingest, archive; used by `headwater start` and e2e tests. */
 export async function startPipeline(config: HeadwaterConfig, logger: Logger, opts: PipelineOptions = {}): Promise<Pipeline> {
-  const infra = await startInfrastructure(config, logger);
+  const infra = opts.infra ?? (await startInfrastructure(config, logger));
   const keyStore = new KeyStore(infra.redis);
   const authenticator = createAuthenticator(config.auth, { keyStore, logger });
 
@@ -63,6 +68,7 @@ export async function startPipeline(config: HeadwaterConfig, logger: Logger, opt
         logger,
         ladder: { segmentDurationMs: config.transcode.segmentDurationMs },
         reconnectGraceMs: config.transcode.reconnectGraceMs,
+        ...(opts.onPlayback ? { onPlayback: opts.onPlayback } : {}),
       }),
     );
   }
@@ -111,7 +117,7 @@ export async function startPipeline(config: HeadwaterConfig, logger: Logger, opt
       queueConnection?.disconnect();
       recovery.abort();
       await recovered;
-      await infra.stop();
+      if (!opts.infra) await infra.stop();
     },
   };
 }

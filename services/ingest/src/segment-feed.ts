@@ -63,6 +63,8 @@ export interface SegmentFeedOptions {
    * session starts.
    */
   continuation?: () => Promise<Continuation | null>;
+  /** Told where this source's segments go, once known (at the first segment). */
+  onPlaced?: (playback: PlaybackSession) => void;
 }
 
 /** Identifies a ladder's rendition set for continuation: ids, sizes and codec families. */
@@ -250,6 +252,7 @@ export class SegmentFeed {
     if (this.placement === null) {
       this.placement = await this.place(segment);
       if (this.placement === null) return;
+      opts.onPlaced?.(this.placement.playback);
     }
     const { playback, baseIndex, offsetMs, plan } = this.placement;
     const index = baseIndex + segment.index;

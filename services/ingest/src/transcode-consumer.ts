@@ -6,6 +6,7 @@ import type { Continuation } from '@headwater/jobs';
 import type { LadderConfig } from '@headwater/ladder';
 import type { Logger } from '@headwater/log';
 import { SegmentFeed, endPlayback } from './segment-feed.js';
+import type { PlaybackSession } from './segment-feed.js';
 import type { EndReason, MediaConsumer, MediaTag, SessionInfo } from './tee.js';
 import { errorSummary } from './tee.js';
 
@@ -37,6 +38,8 @@ export interface TranscodeConsumerOptions {
   maxPendingSegments?: number;
   /** 0 ends every playback session at its publisher's end. @defaultValue {@link DEFAULT_RECONNECT_GRACE_MS} */
   reconnectGraceMs?: number;
+  /** Where a publish's renditions go (its own playback session, or the one it continues). */
+  onPlayback?: (sourceSessionId: string, playback: PlaybackSession) => void;
 }
 
 /**
@@ -90,6 +93,7 @@ export function transcodeConsumerFactory(opts: TranscodeConsumerOptions) {
       sourceSessionId: sessionId,
       startedAtMs: info.startedAt.getTime(),
       continuation: continuationFor(channelId, previousEnd),
+      onPlaced: (playback) => opts.onPlayback?.(sessionId, playback),
     });
 
     const finish = async (reason: EndReason): Promise<void> => {
