@@ -12,7 +12,9 @@ const [command = 'start', ...rest] = process.argv.slice(2);
 /** Debian packages each command needs, by the executable that proves they are installed. */
 const SYSTEM_DEPS = {
   start: { ffmpeg: 'ffmpeg', 'redis-server': 'redis-server' },
-  test: { ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', 'redis-server': 'redis-server' },
+  // chromium: the dashboard test drives Debian's browser through playwright-core (no download).
+  test: { ffmpeg: 'ffmpeg', ffprobe: 'ffmpeg', 'redis-server': 'redis-server', chromium: 'chromium' },
+  'bench-ladder': { ffmpeg: 'ffmpeg', 'redis-server': 'redis-server' },
   'bench-ingest': { ffmpeg: 'ffmpeg', 'redis-server': 'redis-server', nginx: 'nginx', '/usr/lib/nginx/modules/ngx_rtmp_module.so': 'libnginx-mod-rtmp' },
 };
 
@@ -89,6 +91,10 @@ switch (command) {
   case 'bench-ingest':
     build();
     process.exitCode = run('node', ['bench/ingest.mjs', ...rest]);
+    break;
+  case 'bench-ladder':
+    build();
+    process.exitCode = run('node', ['bench/ladder.mjs', ...rest]);
     break;
   default:
     console.error(`headwater: unknown bootstrap command ${command}`);
