@@ -1,5 +1,6 @@
 import type { Job, Worker } from 'bullmq';
 import { SegmentJobError, parseSegmentJob } from '@headwater/jobs';
+import type { SegmentJob } from '@headwater/jobs';
 import { markSegmentGap } from './process-segment-job.js';
 import type { SegmentJobDeps } from './process-segment-job.js';
 
@@ -14,6 +15,29 @@ export interface FailedJobGapOptions {
   attempts?: number;
   /** @defaultValue {@link DEFAULT_GAP_RETRY_DELAY_MS} */
   retryDelayMs?: number;
+  /**
+   * Called once per job failed for good, after its gap is recorded (or recording it was given
+   * up on). Must not throw (start-worker wraps its hooks); an exception is reported as a worker
+   * 'error', like a gap that could not be recorded.
+   */
+  onGap?: (job: SegmentJob, reason: SegmentGapReason) => void;
+}
+
+/**
+ * Why a segment became a gap: ffmpeg (or its arguments) refused the input; its worker died or
+ * froze more often than allowed; every attempt failed (S3, Redis or ffmpeg crashing).
+ */
+export type SegmentGapReason = 'unrecoverable' | 'stalled' | 'attempts-exhausted';
+
+/** BullMQ's failed reason for a job that lost its lock more than `maxStalledCount` times (moveStalledJobsToWait). */
+const STALLED_REASON = 'job stalled more than allowable limit';
+
+/** The {@link SegmentGapReason} of a job failed for good with `err`. */
+export function segmentGapReason(err: Error): SegmentGapReason {
+  // Checked first: BullMQ 6 reports the stall as an UnrecoverableError with this message.
+  if (err.message === STALLED_REASON) return 'stalled';
+  if (err.name === 'UnrecoverableError') return 'unrecoverable';
+  return 'attempts-exhausted';
 }
 
 /** Gap recording for a worker's failed jobs; see {@link watchFailedJobGaps}. */
@@ -53,24 +77,25 @@ export function watchFailedJobGaps(worker: Worker, deps: Pick<SegmentJobDeps, 's
   const retryDelayMs = opts.retryDelayMs ?? DEFAULT_GAP_RETRY_DELAY_MS;
   const inFlight = new Set<Promise<void>>();
 
-  const mark = async (data: unknown): Promise<void> => {
+  /** Records the gap; resolves with the segment (undefined for a payload that is not a segment job). */
+  const mark = async (data: unknown): Promise<SegmentJob | undefined> => {
     let segment;
     try {
       segment = parseSegmentJob(data);
     } catch (err) {
-      if (err instanceof SegmentJobError) return;
+      if (err instanceof SegmentJobError) return undefined;
       throw err;
     }
     for (let attempt = 1; ; attempt++) {
       try {
         await markSegmentGap(segment, deps);
-        return;
+        return segment;
       } catch (err) {
         if (attempt >= attempts) {
           // Names the segment only: the cause's message comes from Redis or S3, never from job data.
           const why = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error';
           worker.emit('error', new Error(`segment ${segment.index} failed for good but its gap was not recorded (${why})`));
-          return;
+          return segment;
         }
         await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
       }
@@ -79,7 +104,12 @@ export function watchFailedJobGaps(worker: Worker, deps: Pick<SegmentJobDeps, 's
 
   const onFailed = (job: Job | undefined, err: Error): void => {
     if (job === undefined || !isFailedForGood(job, err)) return;
-    const p = mark(job.data).catch((e: unknown) => void worker.emit('error', e instanceof Error ? e : new Error(String(e))));
+    const reason = segmentGapReason(err);
+    const p = mark(job.data)
+      .then((segment) => {
+        if (segment !== undefined) opts.onGap?.(segment, reason);
+      })
+      .catch((e: unknown) => void worker.emit('error', e instanceof Error ? e : new Error(String(e))));
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };

@@ -5,8 +5,10 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SEGMENT_QUEUE_NAME, parseSegmentJob } from '@headwater/jobs';
+import type { SegmentJob } from '@headwater/jobs';
+import { planRenditionIds } from '@headwater/ladder';
 import { watchFailedJobGaps } from './failed-job-gaps.js';
-import type { FailedJobGapOptions } from './failed-job-gaps.js';
+import type { FailedJobGapOptions, SegmentGapReason } from './failed-job-gaps.js';
 import type { ArgvFfmpegRunner } from './ffmpeg-runner.js';
 import { SpawnFfmpegRunner } from './ffmpeg-runner.js';
 import { markSegmentGap, processSegmentJob } from './process-segment-job.js';
@@ -40,7 +42,45 @@ export interface StartWorkerOptions {
    */
   maxStalledCount?: number;
   /** Retries of recording the gap of a job that failed for good (see `watchFailedJobGaps`). */
-  gaps?: FailedJobGapOptions;
+  gaps?: Omit<FailedJobGapOptions, 'onGap'>;
+  /** Callbacks on segment outcomes (webhooks, metrics). See {@link SegmentWorkerEvents}. */
+  events?: SegmentWorkerEvents;
+}
+
+/** What a segment job published (see {@link SegmentWorkerEvents.segmentPublished}). */
+export interface SegmentPublished {
+  /**
+   * Published prefix just before this job's update of the packaging state. The job's segment
+   * was pending until that update, and the update touches only that segment, so the prefix
+   * before was `min(job.index, publishedCount)`. Only a duplicate run of a job (its lock lost
+   * after it finished) reports a transition that an earlier run already reported.
+   */
+  readonly publishedCountBefore: number;
+  /** Published prefix right after this job's update (segments `0..publishedCount-1` are in the playlists). */
+  readonly publishedCount: number;
+  /** Rendition ids of the session, ladder order. */
+  readonly renditions: readonly string[];
+  /** `.m4s` bytes this job wrote, per rendition. */
+  readonly bytes: Readonly<Record<string, number>>;
+}
+
+/**
+ * Optional callbacks on what happens to segments, for whoever composes the worker (webhooks,
+ * metrics). They run synchronously on the worker's event loop, so keep them quick (enqueue, count);
+ * one that throws (or returns a rejected promise) never fails or retries the job: the error is
+ * reported as a worker 'error' event when the worker has a listener, and dropped otherwise.
+ */
+export interface SegmentWorkerEvents {
+  /**
+   * A job's outputs are uploaded, recorded in the packaging state and the playlists rewritten.
+   * At least once per segment (a job that lost its lock may run again).
+   */
+  segmentPublished?(job: SegmentJob, published: SegmentPublished): void;
+  /**
+   * A job failed for good and its segment became a gap (an `EXT-X-GAP`), whatever failed it:
+   * called once its gap is recorded (or recording it was given up on).
+   */
+  segmentGap?(job: SegmentJob, reason: SegmentGapReason): void;
 }
 
 /**
@@ -76,6 +116,12 @@ export interface SegmentWorker {
  */
 export function startWorker(opts: StartWorkerOptions): SegmentWorker {
   const runner = opts.runner ?? new SpawnFfmpegRunner();
+  // Hook errors go to the worker's 'error' listeners (only called once jobs run, so `worker` exists).
+  const report = (err: unknown): void => {
+    if (worker.listenerCount('error') > 0) worker.emit('error', err instanceof Error ? err : new Error(String(err)));
+  };
+  const segmentPublished = guardHook(opts.events?.segmentPublished?.bind(opts.events), report);
+  const segmentGap = guardHook(opts.events?.segmentGap?.bind(opts.events), report);
   const workDir = opts.workDir ?? path.join(os.tmpdir(), 'headwater-worker');
   const worker = new Worker<unknown, SegmentJobResult>(
     opts.queueName ?? SEGMENT_QUEUE_NAME,
@@ -89,8 +135,9 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
         workDir,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
       };
+      let result: SegmentJobResult;
       try {
-        return await processSegmentJob(segment, deps);
+        result = await processSegmentJob(segment, deps);
       } catch (err) {
         // The last attempt failing (S3 or Redis down for longer than the retries) would leave the
         // segment pending forever and the playlists stuck before it: mark a gap instead. BullMQ
@@ -101,6 +148,12 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
         }
         throw err;
       }
+      if (segmentPublished !== undefined) {
+        const { publishedCount, bytes } = result;
+        const publishedCountBefore = Math.min(segment.index, publishedCount);
+        segmentPublished(segment, { publishedCountBefore, publishedCount, renditions: planRenditionIds(segment.plan), bytes });
+      }
+      return result;
     },
     {
       connection: opts.connection,
@@ -111,7 +164,11 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
     },
   );
   // Failures that never reach the processor's catch (a job stalled too often) still leave a gap.
-  const gaps = watchFailedJobGaps(worker, { s3: opts.s3, bucket: opts.bucket, redis: opts.connection }, opts.gaps);
+  const gaps = watchFailedJobGaps(
+    worker,
+    { s3: opts.s3, bucket: opts.bucket, redis: opts.connection },
+    { ...opts.gaps, ...(segmentGap === undefined ? {} : { onGap: segmentGap }) },
+  );
   let closing: Promise<void> | undefined;
   const onSignal = (): void => void close();
   const close = (): Promise<void> => {
@@ -130,4 +187,21 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
     process.once('SIGINT', onSignal);
   }
   return { worker, close };
+}
+
+/**
+ * `hook` wrapped so that it never throws nor leaves a rejected promise behind: errors go to
+ * `report`. Undefined stays undefined (nothing to call, nothing computed for it).
+ */
+function guardHook<A extends unknown[]>(hook: ((...args: A) => void) | undefined, report: (err: unknown) => void): ((...args: A) => void) | undefined {
+  if (hook === undefined) return undefined;
+  return (...args: A) => {
+    try {
+      // A hook typed `void` may still be async; its rejection must not become an unhandled one.
+      const returned: unknown = hook(...args);
+      if (returned instanceof Promise) returned.catch(report);
+    } catch (err) {
+      report(err);
+    }
+  };
 }
