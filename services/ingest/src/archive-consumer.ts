@@ -11,8 +11,10 @@ export interface ArchiveConsumerOptions {
   spoolDir: string;
   partBytes: number;
   logger: Logger;
-  /** Told when a session's object is complete in S3 (for webhooks and the API later). */
+  /** Told when a session's object is complete in S3 (webhooks). */
   onArchived?: (info: SessionInfo, result: ArchiveResult) => void;
+  /** Archives still writing or uploading are kept here (spool and upload-lag metrics sample it). */
+  openArchives?: Set<SessionArchive>;
 }
 
 /**
@@ -52,6 +54,7 @@ export function archiveConsumerFactory(opts: ArchiveConsumerOptions) {
       id: `${info.channelId}-${info.sessionId}`,
       logger: opts.logger,
     });
+    opts.openArchives?.add(archive);
     // Both flags set: the header is written before we know which media will follow.
     archive.write(flvHeader({ audio: true, video: true }));
     return {
@@ -61,14 +64,18 @@ export function archiveConsumerFactory(opts: ArchiveConsumerOptions) {
         archive.write(flvTag(tag.type, tag.timestampMs, tag.body));
       },
       async end(reason: EndReason) {
-        if (reason === 'shutdown') {
-          // Leave the spool for the next start to finish; uploading now could outlast the drain.
-          await archive.close();
-          return;
+        try {
+          if (reason === 'shutdown') {
+            // Leave the spool for the next start to finish; uploading now could outlast the drain.
+            await archive.close();
+            return;
+          }
+          const result = await archive.finish();
+          opts.logger.info({ sessionId: info.sessionId, channelId: info.channelId, objectKey: result.key, bytes: result.bytes }, 'session archived');
+          opts.onArchived?.(info, result);
+        } finally {
+          opts.openArchives?.delete(archive);
         }
-        const result = await archive.finish();
-        opts.logger.info({ sessionId: info.sessionId, channelId: info.channelId, objectKey: result.key, bytes: result.bytes }, 'session archived');
-        opts.onArchived?.(info, result);
       },
     };
   };

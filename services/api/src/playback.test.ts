@@ -13,8 +13,8 @@ import { createS3Client } from '@headwater/archive';
 import { createLogger } from '@headwater/log';
 import { startS3Server } from '@headwater/testkit';
 import type { S3Server } from '@headwater/testkit';
-import { routeRequest, startOutputServer } from './output-server.js';
-import type { OutputServer } from './output-server.js';
+import { routeRequest, startOutputServer } from './playback.js';
+import type { OutputServer } from './playback.js';
 
 const run = promisify(execFile);
 const BUCKET = 'playback';

@@ -1,0 +1,14 @@
+export { API_PREFIX, API_VERSION, OPENAPI_PATH, createApiServer } from './api-server.js';
+export type { ApiServer, ApiServerOptions } from './api-server.js';
+export { ApiError } from './api-error.js';
+export type { ApiErrorBody, ApiErrorCode } from './api-error.js';
+export { bearerToken, tokenMatches } from './admin-auth.js';
+export { archiveDurationMs, ARCHIVE_HEAD_PROBE_BYTES } from './archive-duration.js';
+export type { RangeReader } from './archive-duration.js';
+export { DOWNLOAD_URL_TTL_S } from './routes/recordings.js';
+export { READINESS_TIMEOUT_MS } from './routes/health.js';
+export type { MetricsRegistry } from './routes/health.js';
+export { DEFAULT_STATIC_DIR, VENDOR_MODULES, resolveVendorFile } from './static-files.js';
+export { createPlaybackHandler, routeRequest, startOutputServer } from './playback.js';
+export type { OutputServer, OutputServerOptions, PlaybackHandler, PlaybackOptions } from './playback.js';
+export { MAX_RUNNING_VOD_RUNS } from './vod-runs.js';
