@@ -117,7 +117,8 @@ export async function processSegmentJob(job: SegmentJob, deps: SegmentJobDeps): 
     const input = path.join(dir, 'source.mkv');
     await download(deps, job.sourceKey, input);
     let previous: string | undefined;
-    if (job.previousSourceKey !== undefined) {
+    // The previous segment is only the transcoded audio's preroll: copied audio needs none.
+    if (job.previousSourceKey !== undefined && job.plan.audio?.kind === 'transcode') {
       previous = path.join(dir, 'previous.mkv');
       await download(deps, job.previousSourceKey, previous);
     }
