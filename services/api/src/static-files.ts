@@ -36,7 +36,8 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
  */
 export const VENDOR_MODULES: Readonly<Record<string, readonly string[]>> = {
   'hls.js': ['hls.js/dist/hls.min.js'],
-  'dash.js': ['dashjs/dist/modern/umd/dash.all.min.js', 'dashjs/dist/dash.all.min.js', 'dash.js/dist/dash.all.min.js'],
+  // dashjs 5 exports only its entry (the UMD build that defines window.dashjs); older ones a dist path.
+  'dash.js': ['dashjs', 'dashjs/dist/dash.all.min.js'],
 };
 
 /** The first of `candidates` that resolves from this package, or undefined. */

@@ -4,29 +4,12 @@
 
 import { api, ApiError, forgetToken, storeToken, storedToken } from './api.js';
 import * as fmt from './format.js';
+import { $, h, setText } from './dom.js';
+import { confirmAction, showKey } from './dialogs.js';
 import { Player } from './player.js';
 
 const POLL_MS = 2000;
 const VOD_POLL_MS = 2000;
-
-const $ = (id) => document.getElementById(id);
-
-/** `h('td', { dataset: { testid: 'x' } }, 'text', child)`: an element with props and children. */
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'dataset') Object.assign(el.dataset, v);
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k in el && typeof v !== 'string') el[k] = v;
-    else el.setAttribute(k, v);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
-
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
 
 const statusEl = $('status');
 function announce(text) {
@@ -39,51 +22,6 @@ function report(err) {
     return;
   }
   announce(err instanceof Error ? err.message : String(err));
-}
-
-// ---- dialogs -------------------------------------------------------------------------------
-
-const keyDialog = $('key-dialog');
-const keyValue = $('key-value');
-
-/** Shows a stream key once; closing the dialog (Done, Escape) wipes it from the DOM. */
-function showKey(channelName, streamKey) {
-  setText($('key-channel'), channelName);
-  keyValue.value = streamKey;
-  setText($('key-copied'), '');
-  keyDialog.showModal();
-  keyValue.select();
-}
-
-/** Wipes the key as the dialog goes (Done, Escape): at once, not on the later `close` event. */
-function forgetKey() {
-  keyValue.value = '';
-  setText($('key-copied'), '');
-}
-keyDialog.addEventListener('submit', forgetKey);
-keyDialog.addEventListener('cancel', forgetKey);
-keyDialog.addEventListener('close', forgetKey);
-
-$('key-copy').addEventListener('click', async () => {
-  try {
-    await navigator.clipboard.writeText(keyValue.value);
-    setText($('key-copied'), 'Copied to the clipboard.');
-  } catch {
-    // No clipboard permission (plain HTTP, denied): leave it selected for Ctrl+C.
-    keyValue.select();
-    setText($('key-copied'), 'Press Ctrl+C (⌘C) to copy the selected key.');
-  }
-});
-
-const confirmDialog = $('confirm-dialog');
-/** A modal yes/no; resolves true on Confirm. */
-function confirmAction(text) {
-  setText($('confirm-text'), text);
-  confirmDialog.returnValue = '';
-  confirmDialog.showModal();
-  return new Promise((resolve) => {
-    confirmDialog.addEventListener('close', () => resolve(confirmDialog.returnValue === 'ok'), { once: true });
-  });
 }
 
 // ---- player --------------------------------------------------------------------------------

@@ -4,11 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { KeyStore, signStreamKey } from '@headwater/auth';
 import { ConfigError, loadConfig, type HeadwaterConfig } from '@headwater/config';
 import { createLogger } from '@headwater/log';
-import { startWorker } from '@headwater/worker';
-import { Redis } from 'ioredis';
 import { connectRedisForCommand } from './infrastructure.js';
-import { startOutputServer } from './output-server.js';
-import { startPipeline } from './pipeline.js';
+import { ROLES, isRole, startNode, type Role } from './node.js';
 import { publishTags, readFlvTags, PublishRejectedError } from './publisher.js';
 import { vodCommand } from './vod-command.js';
 
@@ -77,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'start':
-      return start();
+      return start(rest);
     case 'keys':
       return keys(rest);
     case 'sign-key':
@@ -96,61 +93,66 @@ function config(): HeadwaterConfig {
   return loadConfig(process.env);
 }
 
-async function start(): Promise<number> {
+async function start(args: string[]): Promise<number> {
+  const unknown = args.filter((a) => !isRole(a));
+  if (unknown.length > 0) throw new UsageError(`unknown role ${unknown.map((a) => `"${a}"`).join(', ')} (roles: ${ROLES.join(', ')})`);
+  const roles = new Set<Role>(args.length === 0 ? ROLES : (args as Role[]));
   const cfg = config();
   const logger = createLogger({ level: cfg.logLevel, name: 'headwater' });
-  const pipeline = await startPipeline(cfg, logger);
-  const channels = await pipeline.keyStore.listChannels();
-  let fresh: string | undefined;
-  let channel = channels.find((c) => c.name === 'default');
-  if (!channel) {
-    const created = await pipeline.keyStore.createChannel('default');
-    channel = created.channel;
-    fresh = created.streamKey;
-  }
+  const node = await startNode(cfg, logger, roles);
   const host = cfg.publicHost;
-  const lines = [
-    '',
-    'Headwater is live. In OBS: Settings → Stream → Service "Custom…"',
-    `  Server (RTMP):   rtmp://${host}:${pipeline.ingest.rtmpPort}/${cfg.rtmp.app}`,
-  ];
-  if (pipeline.ingest.rtmpsPort !== null) lines.push(`  Server (RTMPS):  rtmps://${host}:${pipeline.ingest.rtmpsPort}/${cfg.rtmp.app}`);
-  if (fresh) lines.push(`  Stream key:      ${fresh}`, '                   (shown once: keys are stored hashed)');
-  else lines.push(`  Stream key:      shown when channel "default" (${channel.id}) was created; get a new one with: npx headwater keys rotate default`);
-  lines.push(`  Archives:        s3://${cfg.s3.bucket}/archives/${channel.id}/…`, '');
-  // The key goes to the terminal, never through the logger.
-  process.stdout.write(lines.join('\n') + '\n');
-
-  // All roles in one process: with the transcoder feed on, one segment worker runs here too.
-  const workerRedis = cfg.transcode.enabled && cfg.transcode.workerConcurrency > 0 ? new Redis(pipeline.infra.redisUrl, { maxRetriesPerRequest: null }) : undefined;
-  const worker = workerRedis ? startWorker({ connection: workerRedis, concurrency: cfg.transcode.workerConcurrency, s3: pipeline.infra.s3, bucket: cfg.s3.bucket, handleSignals: false }) : undefined;
-  if (cfg.transcode.enabled) {
-    const workers = worker ? `${cfg.transcode.workerConcurrency} job(s) at once in this process` : 'no worker in this process (run `headwater worker`)';
-    process.stdout.write(`  Transcoding:     on (${workers}); HLS/DASH under s3://${cfg.s3.bucket}/streams/<channel>/<session>/\n`);
-  }
-  // Players fetch the outputs from here; a CDN or the bucket itself can serve them instead (http.port off).
-  const playback = cfg.transcode.enabled && cfg.http.port !== null
-    ? await startOutputServer({ s3: pipeline.infra.s3, bucket: cfg.s3.bucket, host: cfg.host, port: cfg.http.port, logger })
-    : undefined;
-  if (playback) {
-    const base = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${playback.port}/streams/${channel.id}`;
-    process.stdout.write(
-      `  Playback (HLS):  ${base}/live.m3u8  (the newest session; each session: ${base}/<session>/master.m3u8)\n` +
-        `  Playback (DASH): ${base}/live.mpd   (each session: ${base}/<session>/manifest.mpd)\n`,
+  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const lines = [''];
+  const pipeline = node.pipeline;
+  if (pipeline) {
+    const channels = await pipeline.keyStore.listChannels();
+    let fresh: string | undefined;
+    let channel = channels.find((c) => c.name === 'default');
+    if (!channel) {
+      const created = await pipeline.keyStore.createChannel('default');
+      channel = created.channel;
+      fresh = created.streamKey;
+    }
+    lines.push(
+      'Headwater is live. In OBS: Settings → Stream → Service "Custom…"',
+      `  Server (RTMP):   rtmp://${host}:${pipeline.ingest.rtmpPort}/${cfg.rtmp.app}`,
     );
+    if (pipeline.ingest.rtmpsPort !== null) lines.push(`  Server (RTMPS):  rtmps://${host}:${pipeline.ingest.rtmpsPort}/${cfg.rtmp.app}`);
+    if (fresh) lines.push(`  Stream key:      ${fresh}`, '                   (shown once: keys are stored hashed)');
+    else lines.push(`  Stream key:      shown when channel "default" (${channel.id}) was created; get a new one with: npx headwater keys rotate default`);
+    lines.push(`  Archives:        s3://${cfg.s3.bucket}/archives/${channel.id}/…`);
+    if (cfg.transcode.enabled) {
+      const where = node.worker ? `${cfg.transcode.workerConcurrency} job(s) at once in this process` : 'workers run elsewhere (headwater start worker)';
+      lines.push(`  Transcoding:     on (${where}); HLS/DASH under s3://${cfg.s3.bucket}/streams/<channel>/<session>/`);
+    }
+    if (node.apiPort !== undefined) {
+      const base = `http://${hostPart}:${node.apiPort}/streams/${channel.id}`;
+      lines.push(
+        `  Playback (HLS):  ${base}/live.m3u8  (the newest session; each session: ${base}/<session>/master.m3u8)`,
+        `  Playback (DASH): ${base}/live.mpd   (each session: ${base}/<session>/manifest.mpd)`,
+      );
+    }
+  } else {
+    lines.push(`Headwater ${[...roles].join(' + ')} running (node ${cfg.nodeId}).`);
+    if (node.worker) lines.push(`  Segment worker:  ${Math.max(1, cfg.transcode.workerConcurrency)} job(s) at once`);
   }
+  if (node.apiPort !== undefined && node.adminToken) {
+    lines.push(`  Dashboard / API: http://${hostPart}:${node.apiPort}/  (OpenAPI: /api/openapi.json)`);
+    const t = node.adminToken;
+    if (t.generated) lines.push(`  Admin token:     ${t.token}`, `                   (shown once; kept in ${t.file ?? ''})`);
+    else lines.push(`  Admin token:     ${t.file ? `in ${t.file}` : 'from HEADWATER_API_ADMIN_TOKEN'}`);
+  }
+  if (node.metricsPort !== undefined) lines.push(`  Metrics:         http://${hostPart}:${node.metricsPort}/metrics`);
+  lines.push('');
+  // Keys and tokens go to the terminal, never through the logger.
+  process.stdout.write(lines.join('\n') + '\n');
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    // Players first (they only read), then the worker: it needs Redis and S3, which the pipeline
-    // stops (queued jobs wait in Redis).
-    await playback?.close();
-    await worker?.close();
-    workerRedis?.disconnect();
-    await pipeline.stop({ graceMs: 5000 });
+    await node.stop({ graceMs: 5000 });
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

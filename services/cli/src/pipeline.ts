@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { recoverArchives } from '@headwater/archive';
+import { recoverArchives, type ArchiveResult, type SessionArchive } from '@headwater/archive';
 import { KeyStore, createAuthenticator } from '@headwater/auth';
 import type { HeadwaterConfig } from '@headwater/config';
 import { SEGMENT_QUEUE_NAME } from '@headwater/jobs';
@@ -15,6 +15,7 @@ import {
   type IngestHooks,
   type IngestServer,
   type PlaybackSession,
+  type SessionInfo,
 } from '@headwater/ingest';
 import { startInfrastructure, type Infrastructure } from './infrastructure.js';
 
@@ -34,6 +35,10 @@ export interface PipelineOptions {
   /** Redis and S3 already started (other roles of this process use them too); stop() leaves them running. */
   infra?: Infrastructure;
   hooks?: IngestHooks;
+  /** Archives still writing or uploading (metrics sample their spool and lag). */
+  openArchives?: Set<SessionArchive>;
+  /** A session's archive is complete in S3 (webhooks). */
+  onArchived?: (info: SessionInfo, result: ArchiveResult) => void;
   /** Where each publish's renditions go (its playback session), once its first segment is cut. */
   onPlayback?: (sourceSessionId: string, playback: PlaybackSession) => void;
   /** Extra consumers (the transcoder feed) next to the archive. */
@@ -48,7 +53,17 @@ export async function startPipeline(config: HeadwaterConfig, logger: Logger, opt
 
   const consumers: ConsumerFactory[] = [...(opts.consumers ?? [])];
   if (config.archive.enabled) {
-    consumers.unshift(archiveConsumerFactory({ s3: infra.s3, bucket: infra.bucket, spoolDir: config.archive.spoolDir, partBytes: config.archive.partBytes, logger }));
+    consumers.unshift(
+      archiveConsumerFactory({
+        s3: infra.s3,
+        bucket: infra.bucket,
+        spoolDir: config.archive.spoolDir,
+        partBytes: config.archive.partBytes,
+        logger,
+        ...(opts.openArchives ? { openArchives: opts.openArchives } : {}),
+        ...(opts.onArchived ? { onArchived: opts.onArchived } : {}),
+      }),
+    );
   }
   let segmentQueue: Queue | undefined;
   let queueConnection: Redis | undefined;

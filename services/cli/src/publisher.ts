@@ -124,7 +124,9 @@ export async function publishTags(opts: PublishOptions): Promise<PublishResult> 
   const loops = opts.loops ?? 1;
   const realtime = opts.realtime ?? true;
   const first = opts.tags[0]?.timestampMs ?? 0;
-  const last = opts.tags.at(-1)?.timestampMs ?? first;
+  // The latest tag of any track, not the file's last one: files interleave, and a loop must
+  // start after every track's last frame or one track's clock would step back.
+  const last = opts.tags.reduce((max, t) => Math.max(max, t.timestampMs), first);
   const loopMs = last - first + 33;
   let bytes = 0;
   let count = 0;
