@@ -15,7 +15,7 @@ import { publishTags, readFlvTags } from '@headwater/cli';
 import { freePort } from '@headwater/config';
 import { fixturePath, startRedisServer, startS3Server, type RedisServer, type S3Server } from '@headwater/testkit';
 import { verifyWebhook } from '@headwater/webhooks';
-import { buildCli, spawnCli, stopAllCli, type CliProcess } from './cli-process.js';
+import { buildCli, runCli, spawnCli, stopAllCli, type CliProcess } from './cli-process.js';
 import { waitFor } from './harness.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
@@ -129,6 +129,10 @@ describe('roles in separate processes', () => {
     );
     expect(session.nodeId).toBe('e2e-ingest');
     expect(JSON.stringify(session.tracks)).toContain('avc1');
+    // The operator CLI sees the same, from yet another process.
+    const listed = await runCli(['sessions'], env('cli'));
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${channel.id}  \\S+  node e2e-ingest  up .* avc1 640x360`, 'm'));
     // The worker process transcodes: the API process serves a master playlist with real CODECS.
     const playback = await waitFor(
       'renditions in the session listing',
@@ -174,6 +178,8 @@ describe('roles in separate processes', () => {
     const archived = events.find((d) => d.event === 'session.archived')?.body as { data: { key: string } };
     const recordings = await apiGet(`/api/v1/channels/${channel.id}/recordings`);
     expect(JSON.stringify(recordings.body)).toContain(archived.data.key);
+    const cliRecordings = await runCli(['recordings', channel.id], env('cli'));
+    expect(cliRecordings.stdout).toMatch(new RegExp(`^${archived.data.key.replace(/[.]/g, '\\.')}  [\\d.]+ MB  [\\d.]+ s$`, 'm'));
 
     // Each process has its own metrics: the ingest counts the publish, the worker its jobs.
     const ingestMetrics = await (await fetch(`http://127.0.0.1:${ports.ingestMetrics}/metrics`)).text();

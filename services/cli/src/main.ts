@@ -8,6 +8,7 @@ import { connectRedisForCommand } from './infrastructure.js';
 import { ROLES, isRole, startNode, type Role } from './node.js';
 import { publishTags, readFlvTags, PublishRejectedError } from './publisher.js';
 import { vodCommand } from './vod-command.js';
+import { recordingsCommand, sessionsCommand } from './ops-commands.js';
 
 const HELP: Record<string, string> = {
   main: `headwater — live-video ingest: RTMP/RTMPS (Enhanced RTMP v1+v2) to an FLV archive in S3
@@ -15,21 +16,30 @@ const HELP: Record<string, string> = {
 Usage: headwater <command> [options]
 
 Commands:
-  start                 start the pipeline (embedded Redis and S3 unless configured)
+  start [roles]         start ingest, worker and api (or the named roles); embedded Redis and S3 unless configured
   keys <subcommand>     manage channels and stream keys (create, list, rotate, revoke, delete)
   sign-key              make an HMAC-signed expiring stream key (auth mode hmac)
   publish <file.flv>    publish an FLV file over RTMP/RTMPS (test publisher and load generator)
   vod <archive-key>     transcode an archived session into the HLS + DASH ladder (VOD)
+  sessions [kick <ch>]  list live publishes on every ingest node, or kick one channel's
+  recordings <channel>  list a channel's archived sessions (size, duration)
 
 Run 'headwater <command> --help' for a command's options. Settings come from HEADWATER_*
 environment variables or a JSON file named by HEADWATER_CONFIG (see the README).`,
-  start: `Usage: headwater start
+  start: `Usage: headwater start [ingest] [worker] [api]
 
-Starts ingest (RTMP and RTMPS) and the archive. Without HEADWATER_REDIS_URL / HEADWATER_S3_ENDPOINT
-it starts its own redis-server and S3 server on loopback with data under HEADWATER_DATA_DIR.
-With HEADWATER_TRANSCODE_ENABLED=true it also serves the HLS/DASH outputs over HTTP for players
-on HEADWATER_HTTP_PORT (default 8080; 0 or off disables).
-On first start it creates a channel named "default" and prints its stream key once.
+Roles (all three when none is named):
+  ingest   RTMP/RTMPS listeners, archive, transcode feed; /metrics on HEADWATER_METRICS_PORT
+  worker   segment transcode jobs and webhook deliveries; /metrics on HEADWATER_METRICS_PORT
+  api      control API (/api/v1, OpenAPI at /api/openapi.json), dashboard, playback, /metrics
+           on HEADWATER_HTTP_PORT
+Processes of one data dir share its embedded Redis and S3; elsewhere set HEADWATER_REDIS_URL
+and HEADWATER_S3_ENDPOINT so every role meets the same ones.
+
+Without HEADWATER_REDIS_URL / HEADWATER_S3_ENDPOINT it starts its own redis-server and S3 server
+on loopback with data under HEADWATER_DATA_DIR. On first start it creates a channel named
+"default" and prints its stream key once, and (api role) generates an admin token, printed once
+and kept in HEADWATER_DATA_DIR/admin-token, unless HEADWATER_API_ADMIN_TOKEN is set.
 SIGINT/SIGTERM drain gracefully (E-RTMP v2 publishers are asked to reconnect).`,
   keys: `Usage: headwater keys <create [name] | list | rotate <channel> | revoke <channel> | delete <channel>>
 
@@ -49,6 +59,15 @@ Options:
   --no-realtime       send as fast as possible instead of at the file's pace
   --insecure          RTMPS: accept a self-signed certificate
   --reconnect-caps    announce E-RTMP reconnect support (capsEx 1)`,
+  sessions: `Usage: headwater sessions
+       headwater sessions kick <channel-id>
+
+Lists the live publishes of every ingest node (channel, session, node, uptime, ingest bit rate,
+frame rate, codecs), or asks the node holding a channel's publish to drop it.`,
+  recordings: `Usage: headwater recordings <channel-id>
+
+Lists the channel's archived sessions (S3 key, size, duration). Transcode one with
+'headwater vod <key> --wait'.`,
   vod: `Usage: headwater vod <archive-key> [--wait] [--session <id>]
        headwater vod --list <channel>
 
@@ -83,6 +102,10 @@ async function main(argv: string[]): Promise<number> {
       return publish(rest);
     case 'vod':
       return vod(rest);
+    case 'sessions':
+      return sessionsCommand(config(), rest, (line) => console.log(line));
+    case 'recordings':
+      return recordingsCommand(config(), rest, (line) => console.log(line));
     default:
       console.error(`headwater: unknown command "${command}"\n\n${HELP.main}`);
       return 2;
@@ -238,6 +261,7 @@ async function vod(args: string[]): Promise<number> {
     wait: values.wait,
     ...(values.session === undefined ? {} : { sessionId: values.session }),
     out: (line) => console.log(line),
+    progress: (line) => process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`),
   });
 }
 

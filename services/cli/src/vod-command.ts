@@ -17,6 +17,8 @@ export interface VodCommandOptions {
   wait: boolean;
   sessionId?: string;
   out: (line: string) => void;
+  /** Progress of a long wait (overwritten in place on a terminal). */
+  progress?: (line: string) => void;
 }
 
 /**
@@ -57,8 +59,13 @@ export async function vodCommand(cfg: HeadwaterConfig, logger: Logger, opts: Vod
         opts.out('no worker is connected: transcoding in this process');
         worker = startWorker({ connection: queueRedis, concurrency: Math.max(1, cfg.transcode.workerConcurrency), s3, bucket: cfg.s3.bucket, handleSignals: false });
       }
+      let shown = -1;
       for (;;) {
         const state = await getPackaging(redis, result.sessionId);
+        if (state !== null && state.publishedCount !== shown) {
+          shown = state.publishedCount;
+          opts.progress?.(`${shown}/${result.segmentCount} segments transcoded, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+        }
         if (state !== null && sessionPhase(state) === 'vod') {
           const seconds = (performance.now() - started) / 1000;
           const gaps = state.segments.filter((s) => s?.outputs.some((o) => o?.status === 'failed')).length;
