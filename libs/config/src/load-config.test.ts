@@ -64,7 +64,7 @@ describe('loadConfig', () => {
         publishTakeover: true,
       },
       archive: { enabled: true, partBytes: 8 * 1024 * 1024, spoolDir: '/srv/hw/.headwater/spool' },
-      transcode: { enabled: true, segmentDurationMs: 2000, reconnectGraceMs: 30_000, workerConcurrency: 1 },
+      transcode: { enabled: true, segmentDurationMs: 2000, reconnectGraceMs: 30_000, workerConcurrency: 1, ffmpegThreads: 0 },
     });
   });
 
@@ -298,6 +298,6 @@ describe('CONFIG_DOCS', () => {
       expect(d.env).toBe(envName(d.name));
       expect(d.description.length).toBeGreaterThan(10);
     }
-    expect(CONFIG_DOCS).toHaveLength(45);
+    expect(CONFIG_DOCS).toHaveLength(46);
   });
 });

@@ -123,6 +123,8 @@ export interface HeadwaterConfig {
     reconnectGraceMs: number;
     /** @defaultValue 1 */
     workerConcurrency: number;
+    /** 0 = ffmpeg's choice. @defaultValue 0 */
+    ffmpegThreads: number;
   };
 }
 
@@ -239,6 +241,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       segmentDurationMs: v('transcode.segmentDurationMs'),
       reconnectGraceMs: v('transcode.reconnectGraceMs'),
       workerConcurrency: v('transcode.workerConcurrency'),
+      ffmpegThreads: v('transcode.ffmpegThreads'),
     },
   };
   crossCheck(config, issues);

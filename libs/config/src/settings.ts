@@ -316,6 +316,10 @@ export const SETTINGS = {
     default: 30_000,
     description: 'A publisher that drops (rather than unpublishes) and comes back within this long continues the same playlists after a discontinuity; `0` ends the playback at once.',
   }),
+  'transcode.ffmpegThreads': int('transcode.ffmpegThreads', 0, 64, {
+    default: 0,
+    description: 'Threads for each ffmpeg decoder, filter graph and encoder of a segment job; `0` lets ffmpeg decide. On workers that run as many jobs at once as they have cores, `1` saves about a tenth of the CPU per segment (bench:ladder).',
+  }),
   'transcode.workerConcurrency': int('transcode.workerConcurrency', 0, 64, {
     default: 1,
     description: 'Segment jobs the worker in `headwater start` runs at once; `0` runs no worker in that process (workers run elsewhere).',

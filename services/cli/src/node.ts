@@ -157,6 +157,7 @@ export async function startNode(config: HeadwaterConfig, logger: Logger, roles: 
       s3: infra.s3,
       bucket: infra.bucket,
       handleSignals: false,
+      ...(config.transcode.ffmpegThreads > 0 ? { threads: config.transcode.ffmpegThreads } : {}),
       events: {
         segmentPublished(job, p) {
           if (firstPublish(p.publishedCountBefore, p.publishedCount)) {

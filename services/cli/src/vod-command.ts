@@ -57,7 +57,7 @@ export async function vodCommand(cfg: HeadwaterConfig, logger: Logger, opts: Vod
       if (!opts.wait) return 0;
       if ((await queue.getWorkers()).length === 0) {
         opts.out('no worker is connected: transcoding in this process');
-        worker = startWorker({ connection: queueRedis, concurrency: Math.max(1, cfg.transcode.workerConcurrency), s3, bucket: cfg.s3.bucket, handleSignals: false });
+        worker = startWorker({ connection: queueRedis, concurrency: Math.max(1, cfg.transcode.workerConcurrency), s3, bucket: cfg.s3.bucket, handleSignals: false, ...(cfg.transcode.ffmpegThreads > 0 ? { threads: cfg.transcode.ffmpegThreads } : {}) });
       }
       let shown = -1;
       for (;;) {
