@@ -12,6 +12,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishTags, readFlvTags } from '@headwater/cli';
+import { encodeVideoTag, parseVideoTag } from '@headwater/flv';
 import { getPackaging, outputPrefix } from '@headwater/jobs';
 import { fixturePath } from '@headwater/testkit';
 import { startWorker, type SegmentWorker } from '@headwater/worker';
@@ -157,5 +158,46 @@ describe('transcoding a published stream', () => {
     const video = state.renditions.find((r) => r.kind === 'video');
     const out = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', path.join(dir, video?.id ?? '', 'index.m3u8')]);
     expect(Math.abs(Number(out.stdout.trim().split('\n')[0]) - total / 1000)).toBeLessThan(2);
+  });
+
+  it('a multitrack publish (E-RTMP v2) offers its extra video track as a passthrough rendition', async () => {
+    // An encoder-side ladder: the fixture's H.264 video again as track 1 (OBS Enhanced
+    // Broadcasting sends each rung as its own track, key frames aligned).
+    const tags = await readFlvTags(fixturePath('h264_aac.flv'));
+    const multitrack = tags.flatMap((tag) => {
+      if (tag.type !== 9) return [tag];
+      const parsed = parseVideoTag(tag.body);
+      const extra = encodeVideoTag({ frameType: parsed.frameType, enhanced: true, multitrack: 'one-track', tracks: parsed.tracks.map((t) => ({ ...t, trackId: 1 })) });
+      return [tag, { ...tag, body: extra }];
+    });
+    const done = h.stopped(channelId);
+    await publishTags({ url: h.rtmpUrl(streamKey), tags: multitrack, realtime: false });
+    const { sessionId } = (await done).snapshot.info;
+    const state = await waitFor(
+      'every segment transcoded',
+      async () => {
+        const s = await getPackaging(h.pipeline.infra.redis, sessionId);
+        return s !== null && s.endSegmentCount !== null && s.publishedCount === s.endSegmentCount && s;
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+    const extra = state.renditions.find((r) => r.id.endsWith('-t1'));
+    expect(extra).toMatchObject({ kind: 'video', width: 640, height: 360 });
+    expect(state.segments.every((s) => s?.outputs.every((o) => o?.status === 'done'))).toBe(true);
+    const dir = path.join(workDir, 'multitrack');
+    const prefix = outputPrefix(channelId, sessionId);
+    const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
+    for (const o of listed.Contents ?? []) {
+      const file = path.join(dir, (o.Key as string).slice(prefix.length));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
+    }
+    expect(await readFile(path.join(dir, 'master.m3u8'), 'utf8')).toContain(`${extra?.id ?? ''}/index.m3u8`);
+    // The copied track decodes on its own, frame for frame like the main track's passthrough.
+    const frames = async (id: string) =>
+      (await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'csv=p=0', path.join(dir, id, 'index.m3u8')])).stdout.trim().split('\n')[0];
+    const main = await frames('source');
+    expect(main).toMatch(/^h264,\d{3}$/);
+    expect(await frames(extra?.id ?? '')).toBe(main);
   });
 });

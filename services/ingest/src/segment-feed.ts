@@ -132,7 +132,8 @@ export class SegmentFeed {
   private readonly log: { sessionId: string; channelId: string };
 
   constructor(private readonly opts: SegmentFeedOptions) {
-    this.segmenter = new SourceSegmenter({ targetDurationMs: opts.ladder?.segmentDurationMs ?? 2000 });
+    // Extra tracks too: a multitrack encoder's own ladder becomes passthrough renditions.
+    this.segmenter = new SourceSegmenter({ targetDurationMs: opts.ladder?.segmentDurationMs ?? 2000, includeExtraTracks: true });
     this.log = { sessionId: opts.sourceSessionId, channelId: opts.channelId };
   }
 
