@@ -6,3 +6,5 @@ export { AUDIO_SAMPLE_ENTRIES } from './audio-sample-entry.js';
 export type { AudioSampleEntry } from './audio-sample-entry.js';
 export { BoxBudget, MAX_BOX_DEPTH, MAX_BOXES, readBoxes } from './box-reader.js';
 export type { Mp4Box } from './box-reader.js';
+export { MAX_FRAGMENT_SAMPLES, fragmentFrameRate, readFragmentTiming } from './fragment-timing.js';
+export type { FragmentTiming } from './fragment-timing.js';

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { CONTENT_TYPES, publishPlaylists, putObject as put, readPackaging, updatePackaging } from '@headwater/jobs';
 import type { SegmentJob } from '@headwater/jobs';
 import { FfmpegArgsError, ffmpegArgsForSegment, planRenditionIds, segmentOutputs } from '@headwater/ladder';
-import { readInitSegment } from '@headwater/mp4';
+import { fragmentFrameRate, readFragmentTiming, readInitSegment } from '@headwater/mp4';
 import type { InitSegmentInfo } from '@headwater/mp4';
 import {
   PackagingError,
@@ -55,13 +55,13 @@ async function download(deps: S3Deps, key: string, file: string): Promise<void> 
 type S3Deps = Pick<SegmentJobDeps, 's3' | 'bucket'>;
 
 /**
- * What the rendition's real init segment says (codec string, picture size, audio layout), for
- * the playlists to advertise instead of the plan's prediction. Undefined when the init cannot
- * be read or has no track of the rendition's kind: the planned values then stay, rather than
- * turning a playable segment into a gap. The frame rate is left to the plan: an SPS's timing
- * fields are optional and, in passed-through sources, not always the real rate.
+ * What the rendition's real outputs say: codec string, picture size and audio layout from the
+ * init segment, frame rate from the fragment's sample count and durations, for the playlists to
+ * advertise instead of the plan's prediction. Undefined when the init cannot be read or has no
+ * track of the rendition's kind: the planned values then stay, rather than turning a playable
+ * segment into a gap.
  */
-function measuredMedia(rendition: string, kind: 'video' | 'audio', index: number, init: Uint8Array): RenditionMediaEvent | undefined {
+function measuredMedia(rendition: string, kind: 'video' | 'audio', index: number, init: Uint8Array, segment: Uint8Array): RenditionMediaEvent | undefined {
   let info: InitSegmentInfo;
   try {
     info = readInitSegment(init);
@@ -72,7 +72,15 @@ function measuredMedia(rendition: string, kind: 'video' | 'audio', index: number
   const track = info.tracks.find((t) => t.kind === kind);
   if (track === undefined) return undefined;
   const base = { rendition, index, codecs: track.codecString };
-  if (track.kind === 'video') return { ...base, width: track.width, height: track.height };
+  if (track.kind === 'video') {
+    let frameRate: number | null = null;
+    try {
+      frameRate = fragmentFrameRate(readFragmentTiming(segment), track.timescale);
+    } catch {
+      // A fragment we cannot read keeps the planned rate.
+    }
+    return { ...base, width: track.width, height: track.height, ...(frameRate === null ? {} : { frameRate }) };
+  }
   return { ...base, sampleRateHz: track.sampleRate, ...(track.channels === undefined ? {} : { channels: track.channels }) };
 }
 
@@ -158,7 +166,7 @@ export async function processSegmentJob(job: SegmentJob, deps: SegmentJobDeps): 
         const segment = await readFile(o.segment);
         const init = await readFile(o.init);
         bytes[o.renditionId] = segment.byteLength;
-        media[o.renditionId] = measuredMedia(o.renditionId, videoIds.has(o.renditionId) ? 'video' : 'audio', job.index, init);
+        media[o.renditionId] = measuredMedia(o.renditionId, videoIds.has(o.renditionId) ? 'video' : 'audio', job.index, init, segment);
         await put(deps, `${job.outputPrefix}${renditionPath(o.renditionId, initFileName(initVersion))}`, init, CONTENT_TYPES.init);
         await put(deps, `${job.outputPrefix}${renditionPath(o.renditionId, segmentFileName(job.index))}`, segment, CONTENT_TYPES.segment);
       }),

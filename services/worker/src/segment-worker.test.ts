@@ -31,7 +31,7 @@ import type { SegmentJob } from '@headwater/jobs';
 import { planLadder } from '@headwater/ladder';
 import type { LadderPlan, LadderSource } from '@headwater/ladder';
 import { SourceSegmenter } from '@headwater/mkv';
-import { readInitSegment } from '@headwater/mp4';
+import { fragmentFrameRate, readFragmentTiming, readInitSegment } from '@headwater/mp4';
 import type { SourceSegment } from '@headwater/mkv';
 import { applyEnd, applySourceSegment, createPackagingState } from '@headwater/packager';
 import type { PackagingState } from '@headwater/packager';
@@ -277,6 +277,10 @@ async function expectMeasuredAttributes(dir: string, master: string, state: Pack
     const attrs = streamInf.get(r.id) ?? '';
     expect(attrs).toContain(`CODECS="${track.codecString},${audioTrack.codecString}"`);
     expect(attrs).toContain(`RESOLUTION=${track.width}x${track.height}`);
+    // FRAME-RATE is what the encoder produced: the fragments' frame count over their duration.
+    const fragmentRate = fragmentFrameRate(readFragmentTiming(await readFile(path.join(dir, r.id, 'seg-0.m4s'))), track.timescale);
+    expect(fragmentRate).toBe(30);
+    expect(attrs).toContain(`FRAME-RATE=${(fragmentRate ?? 0).toFixed(3)}`);
     const representations = manifest.split('\n').filter((l) => l.includes(`<Representation id="${r.id}"`));
     expect(representations.length).toBeGreaterThan(0);
     for (const l of representations) expect(l).toContain(`codecs="${track.codecString}" width="${track.width}" height="${track.height}"`);
