@@ -88,7 +88,8 @@ beforeAll(async () => {
   ports = { rtmp: await freePort(), api: await freePort(), ingestMetrics: await freePort(), workerMetrics: await freePort() };
   ingest = spawnCli(['start', 'ingest'], env('ingest', { HEADWATER_RTMP_PORT: String(ports.rtmp), HEADWATER_METRICS_PORT: String(ports.ingestMetrics), HEADWATER_HTTP_PORT: 'off' }));
   worker = spawnCli(['start', 'worker'], env('worker', { HEADWATER_METRICS_PORT: String(ports.workerMetrics), HEADWATER_HTTP_PORT: 'off' }));
-  api = spawnCli(['start', 'api'], env('api', { HEADWATER_HTTP_PORT: String(ports.api), HEADWATER_METRICS_PORT: 'off' }));
+  // Browsers reach S3 under another name than the roles do (here: localhost vs 127.0.0.1).
+  api = spawnCli(['start', 'api'], env('api', { HEADWATER_HTTP_PORT: String(ports.api), HEADWATER_METRICS_PORT: 'off', HEADWATER_S3_PUBLIC_ENDPOINT: s3.endpoint.replace('127.0.0.1', 'localhost') }));
   await Promise.all([ingest.waitForStdout(/Server \(RTMP\)/, 60_000), worker.waitForStdout(/Segment worker/, 60_000), api.waitForStdout(/Dashboard \/ API/, 60_000)]);
 });
 
@@ -178,6 +179,11 @@ describe('roles in separate processes', () => {
     const archived = events.find((d) => d.event === 'session.archived')?.body as { data: { key: string } };
     const recordings = await apiGet(`/api/v1/channels/${channel.id}/recordings`);
     expect(JSON.stringify(recordings.body)).toContain(archived.data.key);
+    const recording = (recordings.body as { recordings: Array<{ key: string; bytes: number; downloadUrl: string }> }).recordings.find((r) => r.key === archived.data.key);
+    expect(new URL(recording?.downloadUrl ?? 'http://x').host).toBe(new URL(s3.endpoint).host.replace('127.0.0.1', 'localhost'));
+    const download = await fetch(recording?.downloadUrl ?? '');
+    expect(download.status).toBe(200);
+    expect((await download.arrayBuffer()).byteLength).toBe(recording?.bytes);
     const cliRecordings = await runCli(['recordings', channel.id], env('cli'));
     expect(cliRecordings.stdout).toMatch(new RegExp(`^${archived.data.key.replace(/[.]/g, '\\.')}  [\\d.]+ MB  [\\d.]+ s$`, 'm'));
 

@@ -42,7 +42,7 @@ describe('loadConfig', () => {
       nodeId: expect.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/),
       webhooks: { urls: [], secret: undefined },
       redis: { url: undefined },
-      s3: { endpoint: undefined, bucket: 'headwater', region: 'us-east-1', accessKeyId: undefined, secretAccessKey: undefined, forcePathStyle: true },
+      s3: { endpoint: undefined, publicEndpoint: undefined, bucket: 'headwater', region: 'us-east-1', accessKeyId: undefined, secretAccessKey: undefined, forcePathStyle: true },
       auth: {
         mode: 'keys',
         hmacSecret: undefined,
@@ -298,6 +298,6 @@ describe('CONFIG_DOCS', () => {
       expect(d.env).toBe(envName(d.name));
       expect(d.description.length).toBeGreaterThan(10);
     }
-    expect(CONFIG_DOCS).toHaveLength(46);
+    expect(CONFIG_DOCS).toHaveLength(47);
   });
 });

@@ -59,6 +59,8 @@ export interface HeadwaterConfig {
   s3: {
     /** Unset: embedded S3 server. */
     endpoint: string | undefined;
+    /** Endpoint browsers reach (presigned downloads). Unset: `endpoint`. */
+    publicEndpoint: string | undefined;
     /** @defaultValue `headwater` */
     bucket: string;
     /** @defaultValue `us-east-1` */
@@ -205,6 +207,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redis: { url: v('redis.url') },
     s3: {
       endpoint: v('s3.endpoint'),
+      publicEndpoint: v('s3.publicEndpoint'),
       bucket: v('s3.bucket'),
       region: v('s3.region'),
       accessKeyId: v('s3.accessKeyId'),

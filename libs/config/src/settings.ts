@@ -216,6 +216,11 @@ export const SETTINGS = {
     defaultText: '(unset: an embedded S3 server, data under dataDir/s3)',
     description: 'S3-compatible endpoint URL for the archive (e.g. `https://s3.us-east-1.amazonaws.com`, a MinIO URL).',
   }),
+  's3.publicEndpoint': url('s3.publicEndpoint', ['http', 'https'], {
+    default: undefined,
+    defaultText: '(unset: s3.endpoint)',
+    description: 'S3 endpoint as browsers reach it, for the presigned recording download URLs the API hands out, when s3.endpoint is internal (e.g. `http://minio:9000`).',
+  }),
   's3.bucket': str<string>('s3.bucket', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)', {
     default: 'headwater',
     description: 'Bucket the FLV archive and renditions are written to.',

@@ -13,6 +13,8 @@ export interface ApiContext {
   readonly config: HeadwaterConfig;
   readonly redis: Redis;
   readonly s3: S3Client;
+  /** Signs the download URLs handed to browsers (the public endpoint). */
+  readonly presignS3: S3Client;
   readonly bucket: string;
   readonly keyStore: KeyStore;
   readonly liveSessions: LiveSessionStore;

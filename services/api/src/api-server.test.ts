@@ -214,6 +214,18 @@ describe('kick', () => {
     expect((await h.call('POST', '/api/v1/channels/nobody/kick')).json).toEqual({ kicked: 0 });
     expect((await h.call('POST', '/api/v1/channels/a%2Fb/kick')).status).toBe(400);
   });
+
+  test('revoking a key or deleting a channel drops its publish too (a leaked key stops at once)', async () => {
+    const kicked: string[] = [];
+    const stop = await subscribeKicks(h.connection(), (id) => kicked.push(id));
+    const created = (await h.call('POST', '/api/v1/channels', { body: { name: 'Leaky' } })).json as { channel: { id: string } };
+    const id = created.channel.id;
+    expect((await h.call('POST', `/api/v1/channels/${id}/key:revoke`)).status).toBe(204);
+    expect((await h.call('DELETE', `/api/v1/channels/${id}`)).status).toBe(204);
+    for (let i = 0; i < 50 && kicked.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(kicked).toEqual([id, id]);
+    await stop();
+  });
 });
 
 describe('sessions', () => {

@@ -50,6 +50,11 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Bearer token of `/api/v1/*`. Secret: never logged. */
   adminToken: string;
+  /**
+   * Signs download URLs for browsers when the S3 endpoint the roles use is internal (say
+   * `http://minio:9000`): a client for the public endpoint. @defaultValue `s3`
+   */
+  presignS3?: S3Client;
   /** The dashboard's files. @defaultValue `services/api/static/` */
   staticDir?: string;
 }
@@ -103,6 +108,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     config: opts.config,
     redis: opts.redis,
     s3: opts.s3,
+    presignS3: opts.presignS3 ?? opts.s3,
     bucket: opts.bucket,
     keyStore: opts.keyStore,
     liveSessions: opts.liveSessions,

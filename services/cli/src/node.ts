@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createApiServer, createPlaybackHandler, type ApiServer } from '@headwater/api';
-import type { SessionArchive } from '@headwater/archive';
+import { createS3Client, type SessionArchive } from '@headwater/archive';
 import { KeyStore } from '@headwater/auth';
 import type { HeadwaterConfig } from '@headwater/config';
 import type { IngestHooks, PublishSnapshot } from '@headwater/ingest';
@@ -188,6 +188,17 @@ export async function startNode(config: HeadwaterConfig, logger: Logger, roles: 
     for (const q of [segmentQueue, webhookQueue]) q.on('error', (err) => logger.warn({ reason: err.message }, 'queue error'));
     instrumentQueues([segmentQueue, webhookQueue], metrics);
     adminToken = await adminTokenFor(config);
+    // Browsers download recordings from where they can reach S3, which may not be where the roles do.
+    const presignS3 =
+      config.s3.publicEndpoint && config.s3.endpoint
+        ? createS3Client({
+            endpoint: config.s3.publicEndpoint,
+            region: config.s3.region,
+            accessKeyId: config.s3.accessKeyId ?? '',
+            secretAccessKey: config.s3.secretAccessKey ?? '',
+            forcePathStyle: config.s3.forcePathStyle,
+          })
+        : undefined;
     const api: ApiServer = createApiServer({
       config,
       redis: infra.redis,
@@ -200,10 +211,12 @@ export async function startNode(config: HeadwaterConfig, logger: Logger, roles: 
       playback: createPlaybackHandler({ s3: infra.s3, bucket: infra.bucket, logger }),
       logger,
       adminToken: adminToken.token,
+      ...(presignS3 ? { presignS3 } : {}),
     });
     if (config.http.port !== null) apiPort = await api.listen(config.host, config.http.port);
     stops.unshift(async () => {
       await api.close();
+      presignS3?.destroy();
       await webhookQueue.close();
       if (segmentQueue !== pipeline?.segmentQueue) await segmentQueue.close();
     });

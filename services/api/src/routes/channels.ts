@@ -99,13 +99,15 @@ export function channelRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tags: TAGS,
         security: SECURITY,
         operationId: 'deleteChannel',
-        summary: 'Deletes a channel and its key (a publish in progress goes on until kicked; archives stay)',
+        summary: 'Deletes a channel and its key, and drops its publish in progress (archives stay)',
         params: channelParamsSchema,
         response: { 204: { type: 'null', description: 'Deleted' }, ...commonErrors, 404: errorSchema },
       },
     },
     async (req, reply) => {
       if (!(await ctx.keyStore.deleteChannel(req.params.id))) throw notFound();
+      // A deleted channel must not stay on air through the connection it already has.
+      await requestKick(ctx.redis, req.params.id);
       ctx.logger.info({ channelId: req.params.id }, 'channel deleted');
       return reply.code(204).send();
     },
@@ -138,13 +140,14 @@ export function channelRoutes(app: FastifyInstance, ctx: ApiContext): void {
         tags: TAGS,
         security: SECURITY,
         operationId: 'revokeKey',
-        summary: 'Makes the stream key invalid until the next rotation (a publish in progress goes on until kicked)',
+        summary: 'Makes the stream key invalid until the next rotation, and drops the publish in progress (a leaked key stops at once)',
         params: channelParamsSchema,
         response: { 204: { type: 'null', description: 'Revoked' }, ...commonErrors, 404: errorSchema },
       },
     },
     async (req, reply) => {
       await ctx.keyStore.revokeKey(req.params.id);
+      await requestKick(ctx.redis, req.params.id);
       ctx.logger.info({ channelId: req.params.id }, 'stream key revoked');
       return reply.code(204).send();
     },

@@ -122,7 +122,7 @@ export function recordingRoutes(app: FastifyInstance, ctx: ApiContext): void {
         bytes: a.bytes,
         durationMs: await durationOf(a.key, a.bytes, a.etag),
         downloadUrl: await getSignedUrl(
-          ctx.s3,
+          ctx.presignS3,
           new GetObjectCommand({ Bucket: ctx.bucket, Key: a.key, ResponseContentDisposition: `attachment; filename="${`${channelId}_${a.sessionId}`.replace(/[^A-Za-z0-9_.-]/g, '_')}.flv"` }),
           { expiresIn: DOWNLOAD_URL_TTL_S },
         ),
