@@ -82,10 +82,10 @@ switch (command) {
     must('npx', ['eslint', '.']);
     must('npx', ['vitest', 'run', ...rest]);
     // Users run Node 22/24 while this machine has 20: replay the protocol suites and the ingest
-    // end-to-end test on Node 24 too (the npm package node@24 brings it).
+    // end-to-end test on Node 24 too (the npm package node@24 brings it), and the control API.
     if (rest.length === 0 && process.env.HEADWATER_SKIP_NODE24 !== '1') {
       console.log('headwater: re-running the protocol and ingest tests on Node 24 …');
-      must('npx', ['-y', '-p', 'node@24', 'node', 'node_modules/vitest/vitest.mjs', 'run', 'libs/rtmp', 'libs/flv', 'test/e2e/ingest.test.ts']);
+      must('npx', ['-y', '-p', 'node@24', 'node', 'node_modules/vitest/vitest.mjs', 'run', 'libs/rtmp', 'libs/flv', 'services/api', 'test/e2e/ingest.test.ts']);
     }
     break;
   case 'bench-ingest':
