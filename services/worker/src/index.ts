@@ -4,7 +4,7 @@ export { SpawnFfmpegRunner, FluentFfmpegRunner, FfmpegError } from './ffmpeg-run
 export type { ArgvFfmpegRunner, FfmpegRunner, RunOptions } from './ffmpeg-runner.js';
 export { markSegmentGap, processSegmentJob } from './process-segment-job.js';
 export type { SegmentJobDeps, SegmentJobResult } from './process-segment-job.js';
-export { DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, startWorker } from './start-worker.js';
+export { DEFAULT_CLOSE_GRACE_MS, DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, startWorker } from './start-worker.js';
 export type { SegmentPublished, SegmentWorker, SegmentWorkerEvents, StartWorkerOptions } from './start-worker.js';
 export { DEFAULT_GAP_ATTEMPTS, DEFAULT_GAP_RETRY_DELAY_MS, isFailedForGood, segmentGapReason, watchFailedJobGaps } from './failed-job-gaps.js';
 export type { FailedJobGapOptions, FailedJobGaps, SegmentGapReason } from './failed-job-gaps.js';

@@ -104,9 +104,15 @@ export const DEFAULT_MAX_STALLED_COUNT = 1;
 /** A running segment worker. */
 export interface SegmentWorker {
   readonly worker: Worker;
-  /** Stops taking jobs and waits for the in-flight ones to finish. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and waits for the in-flight ones to finish, for up to `graceMs`; then
+   * kills their ffmpeg and leaves them to another worker (their locks expire, jobs are idempotent).
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
+
+/** How long a closing worker lets in-flight jobs finish (a 2 s segment takes well under this). */
+export const DEFAULT_CLOSE_GRACE_MS = 15_000;
 
 /**
  * Starts a BullMQ worker for segment jobs. On SIGTERM it stops fetching, lets in-flight jobs
@@ -123,6 +129,8 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
   const segmentPublished = guardHook(opts.events?.segmentPublished?.bind(opts.events), report);
   const segmentGap = guardHook(opts.events?.segmentGap?.bind(opts.events), report);
   const workDir = opts.workDir ?? path.join(os.tmpdir(), 'headwater-worker');
+  // Aborted when a close outlasts its grace: kills the ffmpeg of every job in flight.
+  const abort = new AbortController();
   const worker = new Worker<unknown, SegmentJobResult>(
     opts.queueName ?? SEGMENT_QUEUE_NAME,
     async (job: Job<unknown>) => {
@@ -133,6 +141,7 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
         redis: opts.connection,
         runner,
         workDir,
+        signal: abort.signal,
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
       };
       let result: SegmentJobResult;
@@ -171,11 +180,19 @@ export function startWorker(opts: StartWorkerOptions): SegmentWorker {
   );
   let closing: Promise<void> | undefined;
   const onSignal = (): void => void close();
-  const close = (): Promise<void> => {
+  const close = ({ graceMs = DEFAULT_CLOSE_GRACE_MS }: { graceMs?: number } = {}): Promise<void> => {
     closing ??= (async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      await worker.close();
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = worker.close();
+      const late = await Promise.race([graceful.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
+      clearTimeout(timer);
+      if (late) {
+        // A job that hangs (S3 unreachable, a stuck ffmpeg) must not hold the shutdown.
+        abort.abort();
+        await worker.close(true);
+      }
       // Gaps of jobs that failed during the close still need Redis and S3: let them land first.
       await gaps.idle();
       gaps.stop();
