@@ -38,6 +38,17 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** A client for a configured (not embedded) S3 endpoint: `s3.endpoint`, or the public one browsers use. */
+export function configuredS3Client(config: HeadwaterConfig, endpoint: string): S3Client {
+  return createS3Client({
+    endpoint,
+    region: config.s3.region,
+    accessKeyId: config.s3.accessKeyId ?? '',
+    secretAccessKey: config.s3.secretAccessKey ?? '',
+    forcePathStyle: config.s3.forcePathStyle,
+  });
+}
+
 export interface Infrastructure {
   redis: Redis;
   redisUrl: string;
@@ -68,13 +79,7 @@ export async function startInfrastructure(config: HeadwaterConfig, logger: Logge
 
   let s3: S3Client;
   if (config.s3.endpoint) {
-    s3 = createS3Client({
-      endpoint: config.s3.endpoint,
-      region: config.s3.region,
-      accessKeyId: config.s3.accessKeyId ?? '',
-      secretAccessKey: config.s3.secretAccessKey ?? '',
-      forcePathStyle: config.s3.forcePathStyle,
-    });
+    s3 = configuredS3Client(config, config.s3.endpoint);
   } else if (running?.s3Endpoint) {
     s3 = createS3Client({ endpoint: running.s3Endpoint, region: EMBEDDED_S3_REGION, accessKeyId: EMBEDDED_S3_ACCESS_KEY_ID, secretAccessKey: EMBEDDED_S3_SECRET_ACCESS_KEY });
   } else {
@@ -131,13 +136,7 @@ export async function connectRedisForCommand(config: HeadwaterConfig): Promise<{
 /** An S3 client for one-off commands (`headwater vod`), found the same way as {@link connectRedisForCommand}. */
 export async function connectS3ForCommand(config: HeadwaterConfig): Promise<{ s3: S3Client; close(): Promise<void> }> {
   if (config.s3.endpoint) {
-    const s3 = createS3Client({
-      endpoint: config.s3.endpoint,
-      region: config.s3.region,
-      accessKeyId: config.s3.accessKeyId ?? '',
-      secretAccessKey: config.s3.secretAccessKey ?? '',
-      forcePathStyle: config.s3.forcePathStyle,
-    });
+    const s3 = configuredS3Client(config, config.s3.endpoint);
     return { s3, close: async () => s3.destroy() };
   }
   const running = runningPipeline(config.dataDir)?.s3Endpoint;

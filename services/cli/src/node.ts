@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createApiServer, createPlaybackHandler, type ApiServer } from '@headwater/api';
-import { createS3Client, type SessionArchive } from '@headwater/archive';
+import type { SessionArchive } from '@headwater/archive';
 import { KeyStore } from '@headwater/auth';
 import type { HeadwaterConfig } from '@headwater/config';
 import type { IngestHooks, PublishSnapshot } from '@headwater/ingest';
@@ -24,7 +24,7 @@ import {
 } from '@headwater/metrics';
 import { WEBHOOK_QUEUE_NAME, WebhookEmitter, firstPublish, startWebhookDelivery } from '@headwater/webhooks';
 import { startWorker, type SegmentWorker } from '@headwater/worker';
-import { startInfrastructure, type Infrastructure } from './infrastructure.js';
+import { configuredS3Client, startInfrastructure, type Infrastructure } from './infrastructure.js';
 import { startLiveReporter, type LiveReporter } from './live-reporter.js';
 import { startPipeline, type Pipeline } from './pipeline.js';
 
@@ -189,16 +189,7 @@ export async function startNode(config: HeadwaterConfig, logger: Logger, roles: 
     instrumentQueues([segmentQueue, webhookQueue], metrics);
     adminToken = await adminTokenFor(config);
     // Browsers download recordings from where they can reach S3, which may not be where the roles do.
-    const presignS3 =
-      config.s3.publicEndpoint && config.s3.endpoint
-        ? createS3Client({
-            endpoint: config.s3.publicEndpoint,
-            region: config.s3.region,
-            accessKeyId: config.s3.accessKeyId ?? '',
-            secretAccessKey: config.s3.secretAccessKey ?? '',
-            forcePathStyle: config.s3.forcePathStyle,
-          })
-        : undefined;
+    const presignS3 = config.s3.publicEndpoint && config.s3.endpoint ? configuredS3Client(config, config.s3.publicEndpoint) : undefined;
     const api: ApiServer = createApiServer({
       config,
       redis: infra.redis,
