@@ -6,33 +6,25 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '@headwater/archive';
 import { FlvReader } from '@headwater/flv';
-import {
-  SEGMENT_JOB_VERSION,
-  createPackaging,
-  getPackaging,
-  outputPrefix,
-  renditionSpecs,
-  segmentJobId,
-  sourceSegmentKey,
-  updatePackaging,
-} from '@headwater/jobs';
+import { getPackaging, segmentJobId } from '@headwater/jobs';
 import type { SegmentJob } from '@headwater/jobs';
 import { planLadder, planRenditionIds } from '@headwater/ladder';
 import type { LadderPlan } from '@headwater/ladder';
 import { SourceSegmenter } from '@headwater/mkv';
 import type { SourceSegment } from '@headwater/mkv';
-import { MEDIA_PLAYLIST_NAME, applyEnd, applySourceSegment, createPackagingState, renditionPath } from '@headwater/packager';
+import { MEDIA_PLAYLIST_NAME, renditionPath } from '@headwater/packager';
 import { fixturePath, startRedisServer, startS3Server } from '@headwater/testkit';
 import type { RedisServer, S3Server } from '@headwater/testkit';
 import type { SegmentGapReason } from './failed-job-gaps.js';
 import { startWorker } from './start-worker.js';
+import { stageSession } from './testing/staged-session.js';
 import type { SegmentPublished, SegmentWorker, StartWorkerOptions } from './start-worker.js';
 
 const BUCKET = 'media';
@@ -95,31 +87,7 @@ async function session(opts: { corrupt?: ReadonlySet<number>; missing?: Readonly
     await queue.close();
   });
   const sessionId = `sess-${randomUUID()}`;
-  for (const s of segments) {
-    if (opts.missing?.has(s.index)) continue;
-    const body = opts.corrupt?.has(s.index) ? new Uint8Array(s.bytes.length).fill(0x5a) : s.bytes;
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: sourceSegmentKey(CHANNEL, sessionId, s.index), Body: body }));
-  }
-  await createPackaging(redis, createPackagingState({ sessionId, channelId: CHANNEL, startedAtMs: Date.now(), renditions: renditionSpecs(plan) }));
-  await updatePackaging(redis, sessionId, (state) =>
-    applyEnd(
-      segments.reduce((acc, s) => applySourceSegment(acc, { index: s.index, durationMs: s.durationMs }), state),
-      { segmentCount: segments.length },
-    ),
-  );
-  const jobs = segments.map((s): SegmentJob => ({
-    version: SEGMENT_JOB_VERSION,
-    sessionId,
-    channelId: CHANNEL,
-    index: s.index,
-    startMs: s.startMs,
-    durationMs: s.durationMs,
-    isLast: s.index === segments.length - 1,
-    sourceKey: sourceSegmentKey(CHANNEL, sessionId, s.index),
-    ...(s.index > 0 ? { previousSourceKey: sourceSegmentKey(CHANNEL, sessionId, s.index - 1) } : {}),
-    plan,
-    outputPrefix: outputPrefix(CHANNEL, sessionId),
-  }));
+  const jobs = await stageSession({ s3, bucket: BUCKET, redis, channelId: CHANNEL, sessionId, segments, plan, ...opts });
   return { queue, queueName, sessionId, jobs };
 }
 

@@ -9,35 +9,26 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '@headwater/archive';
 import { FlvReader } from '@headwater/flv';
-import {
-  SEGMENT_JOB_VERSION,
-  SEGMENT_QUEUE_NAME,
-  createPackaging,
-  getPackaging,
-  outputPrefix,
-  renditionSpecs,
-  segmentJobId,
-  sourceSegmentKey,
-  updatePackaging,
-} from '@headwater/jobs';
-import type { SegmentJob } from '@headwater/jobs';
+import { SEGMENT_QUEUE_NAME, getPackaging, outputPrefix, segmentJobId } from '@headwater/jobs';
+
 import { planLadder } from '@headwater/ladder';
 import type { LadderPlan, LadderSource } from '@headwater/ladder';
 import { SourceSegmenter } from '@headwater/mkv';
 import { fragmentFrameRate, readFragmentTiming, readInitSegment } from '@headwater/mp4';
 import type { SourceSegment } from '@headwater/mkv';
-import { applyEnd, applySourceSegment, createPackagingState } from '@headwater/packager';
+
 import type { PackagingState } from '@headwater/packager';
 import { fixturePath, startRedisServer, startS3Server } from '@headwater/testkit';
 import type { RedisServer, S3Server } from '@headwater/testkit';
 import { startWorker } from './start-worker.js';
+import { stageSession } from './testing/staged-session.js';
 import type { SegmentWorker } from './start-worker.js';
 
 const exec = promisify(execFile);
@@ -69,31 +60,7 @@ function ladderSource(first: SourceSegment): LadderSource {
  * all segments known) and enqueues one job per segment.
  */
 async function publish(sessionId: string, corrupt: ReadonlySet<number> = new Set(), missing: ReadonlySet<number> = new Set()): Promise<void> {
-  for (const s of segments) {
-    if (missing.has(s.index)) continue;
-    const body = corrupt.has(s.index) ? new Uint8Array(s.bytes.length).fill(0x5a) : s.bytes;
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: sourceSegmentKey(CHANNEL, sessionId, s.index), Body: body }));
-  }
-  await createPackaging(redis, createPackagingState({ sessionId, channelId: CHANNEL, startedAtMs: Date.now(), renditions: renditionSpecs(plan) }));
-  await updatePackaging(redis, sessionId, (state) =>
-    applyEnd(
-      segments.reduce((acc, s) => applySourceSegment(acc, { index: s.index, durationMs: s.durationMs }), state),
-      { segmentCount: segments.length },
-    ),
-  );
-  const jobs = segments.map((s): SegmentJob => ({
-    version: SEGMENT_JOB_VERSION,
-    sessionId,
-    channelId: CHANNEL,
-    index: s.index,
-    startMs: s.startMs,
-    durationMs: s.durationMs,
-    isLast: s.index === segments.length - 1,
-    sourceKey: sourceSegmentKey(CHANNEL, sessionId, s.index),
-    ...(s.index > 0 ? { previousSourceKey: sourceSegmentKey(CHANNEL, sessionId, s.index - 1) } : {}),
-    plan,
-    outputPrefix: outputPrefix(CHANNEL, sessionId),
-  }));
+  const jobs = await stageSession({ s3, bucket: BUCKET, redis, channelId: CHANNEL, sessionId, segments, plan, corrupt, missing });
   await queue.addBulk(jobs.map((data) => ({ name: 'segment', data, opts: { jobId: segmentJobId(sessionId, data.index), attempts: 3 } })));
 }
 
