@@ -113,6 +113,9 @@ describe('roles in separate processes', () => {
     expect((await apiGet('/api/v1/sessions', null)).status).toBe(401);
 
     const tags = await readFlvTags(fixturePath('h264_aac.flv'));
+    // A wrong key is refused on the ingest node and reported by webhook (reason only, no key).
+    const wrongKey = `${streamKey.slice(0, -4)}XXXX`;
+    await expect(publishTags({ url: `rtmp://127.0.0.1:${ports.rtmp}/live/${wrongKey}`, tags: tags.slice(0, 10), realtime: false })).rejects.toThrow();
     // Settled into a value at once: the kick makes it fail, and an unobserved rejection would fail the run.
     const publish = publishTags({ url: `rtmp://127.0.0.1:${ports.rtmp}/live/${streamKey}`, tags, loops: 3, realtime: true }).then(
       () => 'finished' as const,
@@ -169,12 +172,14 @@ describe('roles in separate processes', () => {
       'webhooks from ingest and worker',
       () => {
         const names = new Set(deliveries.map((d) => d.event));
-        return ['publish.started', 'renditions.ready', 'publish.stopped', 'session.archived'].every((e) => names.has(e)) ? deliveries : undefined;
+        return ['auth.denied', 'publish.started', 'renditions.ready', 'publish.stopped', 'session.archived'].every((e) => names.has(e)) ? deliveries : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(events.every((d) => d.verified)).toBe(true);
     expect(JSON.stringify(events)).not.toContain(streamKey);
+    expect(JSON.stringify(events)).not.toContain(wrongKey);
+    expect(events.find((d) => d.event === 'auth.denied')?.body).toMatchObject({ data: { reason: expect.any(String), app: 'live' } });
     expect(events.find((d) => d.event === 'publish.stopped')?.body).toMatchObject({ data: { channelId: channel.id, reason: 'kicked' } });
     const archived = events.find((d) => d.event === 'session.archived')?.body as { data: { key: string } };
     const recordings = await apiGet(`/api/v1/channels/${channel.id}/recordings`);
@@ -190,6 +195,7 @@ describe('roles in separate processes', () => {
     // Each process has its own metrics: the ingest counts the publish, the worker its jobs.
     const ingestMetrics = await (await fetch(`http://127.0.0.1:${ports.ingestMetrics}/metrics`)).text();
     expect(ingestMetrics).toMatch(/headwater_ingest_publishes_total\{[^}]*outcome="started"[^}]*\} 1/);
+    expect(ingestMetrics).toMatch(/headwater_ingest_auth_failures_total\{[^}]*\} 1/);
     expect(ingestMetrics).toMatch(new RegExp(`headwater_ingest_bytes_total\\{[^}]*channel="${channel.id}"[^}]*\\} [1-9]`));
     const workerMetrics = await (await fetch(`http://127.0.0.1:${ports.workerMetrics}/metrics`)).text();
     expect(workerMetrics).toMatch(/headwater_job_duration_seconds_count\{[^}]*queue="headwater-segments"[^}]*\} [1-9]/);
