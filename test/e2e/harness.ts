@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -40,6 +40,42 @@ export async function getObject(s3: S3Client, bucket: string, key: string): Prom
   const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return out.Body!.transformToByteArray();
 }
+
+/** Copies every object under `prefix` (a session's outputs) into `dir`, keeping the relative paths, for ffmpeg. */
+export async function downloadPrefix(s3: S3Client, bucket: string, prefix: string, dir: string): Promise<string> {
+  let token: string | undefined;
+  do {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of listed.Contents ?? []) {
+      const key = o.Key as string;
+      const file = path.join(dir, key.slice(prefix.length));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, await getObject(s3, bucket, key));
+    }
+    token = listed.NextContinuationToken;
+  } while (token);
+  return dir;
+}
+
+/** Segment indices a media playlist lists (in order), and those marked EXT-X-GAP. */
+export function playlistSegments(media: string): { indices: number[]; gaps: number[] } {
+  const indices: number[] = [];
+  const gaps: number[] = [];
+  let gap = false;
+  for (const line of media.split('\n')) {
+    if (line === '#EXT-X-GAP') gap = true;
+    const m = /^seg-(\d+)\.m4s$/.exec(line);
+    if (m) {
+      indices.push(Number(m[1]));
+      if (gap) gaps.push(Number(m[1]));
+      gap = false;
+    }
+  }
+  return { indices, gaps };
+}
+
+/** 0, 1, …, n-1. */
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 export function readTags(bytes: Uint8Array): FlvTag[] {
   const reader = new FlvReader();

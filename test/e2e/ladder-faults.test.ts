@@ -6,18 +6,17 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishTags, readFlvTags } from '@headwater/cli';
 import { getPackaging, outputPrefix } from '@headwater/jobs';
 import type { PackagingState } from '@headwater/packager';
 import { fixturePath } from '@headwater/testkit';
-import { getObject, listArchives, logEntries, readTags, startHarnessWith, tagMismatch, waitFor, type Harness } from './harness.js';
+import { downloadPrefix, getObject, listArchives, logEntries, playlistSegments, range, readTags, startHarnessWith, tagMismatch, waitFor, type Harness } from './harness.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -106,33 +105,10 @@ function settled(sessionId: string, timeoutMs: number): Promise<PackagingState> 
 async function download(sessionId: string): Promise<string> {
   const prefix = outputPrefix(channelId, sessionId);
   const dir = path.join(workDir, `out-${sessionId}`);
-  const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
-  for (const o of listed.Contents ?? []) {
-    const file = path.join(dir, (o.Key as string).slice(prefix.length));
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
-  }
+  await downloadPrefix(h.pipeline.infra.s3, h.config.s3.bucket, prefix, dir);
   return dir;
 }
 
-/** Segment indices a media playlist lists (in order), and how many are marked EXT-X-GAP (with their index). */
-function playlistSegments(media: string): { indices: number[]; gaps: number[] } {
-  const indices: number[] = [];
-  const gaps: number[] = [];
-  let gap = false;
-  for (const line of media.split('\n')) {
-    if (line === '#EXT-X-GAP') gap = true;
-    const m = /^seg-(\d+)\.m4s$/.exec(line);
-    if (m) {
-      indices.push(Number(m[1]));
-      if (gap) gaps.push(Number(m[1]));
-      gap = false;
-    }
-  }
-  return { indices, gaps };
-}
-
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 beforeAll(async () => {
   // The workers run the built dist, as deployed: build it (incremental, quick when up to date).

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -21,7 +21,7 @@ import { DEFAULT_LADDER_CONFIG } from '@headwater/ladder';
 import type { PackagingState } from '@headwater/packager';
 import { fixturePath, listFlvFixtures } from '@headwater/testkit';
 import { startWorker, type SegmentWorker } from '@headwater/worker';
-import { getObject, listArchives, readTags, startHarness, waitFor, type Harness } from './harness.js';
+import { downloadPrefix, getObject, listArchives, readTags, startHarness, waitFor, type Harness } from './harness.js';
 import { CHECK_KINDS, checkLadderOutput, sourceTiming, summarize, type CheckKind, type LadderReport } from './media-checks.js';
 
 /** Source picture sizes, from ../shared/fixtures/README.md. */
@@ -95,19 +95,7 @@ async function getText(key: string): Promise<string | undefined> {
 
 /** Copies the session's outputs from S3 into a local directory for ffmpeg. */
 async function download(channelId: string, sessionId: string): Promise<string> {
-  const prefix = outputPrefix(channelId, sessionId);
-  const dir = path.join(workDir, sessionId);
-  let token: string | undefined;
-  do {
-    const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of listed.Contents ?? []) {
-      const file = path.join(dir, o.Key!.slice(prefix.length));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key!));
-    }
-    token = listed.NextContinuationToken;
-  } while (token);
-  return dir;
+  return downloadPrefix(h.pipeline.infra.s3, h.config.s3.bucket, outputPrefix(channelId, sessionId), path.join(workDir, sessionId));
 }
 
 /** Waits for the session to settle and its VOD manifests (static MPD) to be written, then checks everything. */

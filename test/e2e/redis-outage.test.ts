@@ -5,10 +5,9 @@
  * source segments cut during the outage: it must leave gaps for exactly those (retrying until
  * Redis is back), keep the archive whole, and end the playlists once every segment settled.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishTags, readFlvTags } from '@headwater/cli';
@@ -16,7 +15,7 @@ import { getPackaging, outputPrefix } from '@headwater/jobs';
 import type { PackagingState } from '@headwater/packager';
 import { fixturePath } from '@headwater/testkit';
 import { startWorker, type SegmentWorker } from '@headwater/worker';
-import { getObject, listArchives, logEntries, readTags, startHarnessWith, tagMismatch, waitFor, type Harness } from './harness.js';
+import { downloadPrefix, getObject, listArchives, logEntries, playlistSegments, range, readTags, startHarnessWith, tagMismatch, waitFor, type Harness } from './harness.js';
 
 /** How long Redis stays down: longer than ioredis's per-command retries, shorter than a worker's lock (10 s). */
 const OUTAGE_MS = 5000;
@@ -54,24 +53,6 @@ afterAll(async () => {
   expect(h.logs.join('')).not.toContain(streamKey);
 });
 
-/** Segment indices a media playlist lists (in order), and those marked EXT-X-GAP. */
-function playlistSegments(media: string): { indices: number[]; gaps: number[] } {
-  const indices: number[] = [];
-  const gaps: number[] = [];
-  let gap = false;
-  for (const line of media.split('\n')) {
-    if (line === '#EXT-X-GAP') gap = true;
-    const m = /^seg-(\d+)\.m4s$/.exec(line);
-    if (m) {
-      indices.push(Number(m[1]));
-      if (gap) gaps.push(Number(m[1]));
-      gap = false;
-    }
-  }
-  return { indices, gaps };
-}
-
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
  * Publishes h264_aac.flv (10 s, key frames every 2 s) at real-time pace with Redis down for
@@ -168,12 +149,7 @@ async function expectSettledWithGaps(sessionId: string, minGaps = 1): Promise<{ 
   // The playlists as players see them: VOD, every index, EXT-X-GAP exactly at the gaps.
   const prefix = outputPrefix(channelId, sessionId);
   const dir = path.join(workDir, sessionId);
-  const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
-  for (const o of listed.Contents ?? []) {
-    const file = path.join(dir, (o.Key as string).slice(prefix.length));
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
-  }
+  await downloadPrefix(h.pipeline.infra.s3, h.config.s3.bucket, prefix, dir);
   for (const r of state.renditions) {
     const media = await readFile(path.join(dir, r.id, 'index.m3u8'), 'utf8');
     expect(media).toContain('#EXT-X-ENDLIST');

@@ -4,7 +4,7 @@
  * running ffmpeg, and the resulting HLS read back from S3 and decoded by ffmpeg.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +17,7 @@ import { getPackaging, outputPrefix } from '@headwater/jobs';
 import { fixturePath } from '@headwater/testkit';
 import { startWorker, type SegmentWorker } from '@headwater/worker';
 import { DrivenPublisher } from './driven-publisher.js';
-import { getObject, startHarness, waitFor, type Harness } from './harness.js';
+import { downloadPrefix, startHarness, waitFor, type Harness } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -68,12 +68,8 @@ describe('transcoding a published stream', () => {
     const prefix = outputPrefix(channelId, sessionId);
     const dir = path.join(workDir, 'hls');
     const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
-    for (const o of listed.Contents ?? []) {
-      expect(o.Key).not.toContain(streamKey);
-      const file = path.join(dir, (o.Key as string).slice(prefix.length));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
-    }
+    for (const o of listed.Contents ?? []) expect(o.Key).not.toContain(streamKey);
+    await downloadPrefix(h.pipeline.infra.s3, h.config.s3.bucket, prefix, dir);
     const master = await readFile(path.join(dir, 'master.m3u8'), 'utf8');
     for (const r of state.renditions) {
       expect(master).toContain(`${r.id}/index.m3u8`);
@@ -132,12 +128,7 @@ describe('transcoding a published stream', () => {
 
     const prefix = outputPrefix(channelId, playbackId);
     const dir = path.join(workDir, 'reconnect');
-    const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
-    for (const o of listed.Contents ?? []) {
-      const file = path.join(dir, (o.Key as string).slice(prefix.length));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
-    }
+    await downloadPrefix(h.pipeline.infra.s3, h.config.s3.bucket, prefix, dir);
     for (const r of state.renditions) {
       const media = await readFile(path.join(dir, r.id, 'index.m3u8'), 'utf8');
       expect(media).toContain('#EXT-X-ENDLIST');
@@ -186,12 +177,7 @@ describe('transcoding a published stream', () => {
     expect(state.segments.every((s) => s?.outputs.every((o) => o?.status === 'done'))).toBe(true);
     const dir = path.join(workDir, 'multitrack');
     const prefix = outputPrefix(channelId, sessionId);
-    const listed = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
-    for (const o of listed.Contents ?? []) {
-      const file = path.join(dir, (o.Key as string).slice(prefix.length));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
-    }
+    await downloadPrefix(h.pipeline.infra.s3, h.config.s3.bucket, prefix, dir);
     expect(await readFile(path.join(dir, 'master.m3u8'), 'utf8')).toContain(`${extra?.id ?? ''}/index.m3u8`);
     // The copied track decodes on its own, frame for frame like the main track's passthrough.
     const frames = async (id: string) =>

@@ -4,17 +4,16 @@
  * turns the archive into the HLS + DASH ladder through the segment queue, faster than real time.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishTags, readFlvTags } from '@headwater/cli';
 import { getPackaging } from '@headwater/jobs';
 import { fixturePath } from '@headwater/testkit';
 import { buildCli, cliEnv, cliMain } from './cli-process.js';
-import { getObject, listArchives, startHarness, type Harness } from './harness.js';
+import { downloadPrefix, listArchives, startHarness, type Harness } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -70,12 +69,7 @@ describe('headwater vod', () => {
     expect(state?.segments.every((s) => s?.outputs.every((o) => o?.status === 'done'))).toBe(true);
     const prefix = `streams/${channel.id}/${sessionId}/`;
     const dir = path.join(workDir, 'out');
-    const objects = await h.pipeline.infra.s3.send(new ListObjectsV2Command({ Bucket: h.config.s3.bucket, Prefix: prefix }));
-    for (const o of objects.Contents ?? []) {
-      const file = path.join(dir, (o.Key as string).slice(prefix.length));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, await getObject(h.pipeline.infra.s3, h.config.s3.bucket, o.Key as string));
-    }
+    await downloadPrefix(h.pipeline.infra.s3, h.config.s3.bucket, prefix, dir);
     expect(await readFile(path.join(dir, 'manifest.mpd'), 'utf8')).toContain('type="static"');
     const { stderr } = await run('ffmpeg', ['-v', 'error', '-xerror', '-i', path.join(dir, 'master.m3u8'), '-map', '0', '-f', 'null', '-'], { maxBuffer: 1 << 24 });
     expect(stderr).toBe('');
