@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { createS3Client, startEmbeddedS3 } from '@headwater/archive';
 import { startEmbeddedRedis } from '@headwater/config';
-import { cleanupNow, installCleanupHooks, removeDir, spawnGroup, stopGroup, trackDir } from './lib/children.mjs';
+import { installCleanupHooks, runBench, removeDir, spawnGroup, stopGroup, trackDir } from './lib/children.mjs';
 import { CLK_TCK, GroupMonitor } from './lib/proc-stats.mjs';
 import { formatProfileSummary, summarizeProfile } from './lib/profile-summary.mjs';
 import { NGINX_RTMP_MODULE, SERVERS, SERVER_NAMES } from './lib/servers.mjs';
@@ -358,14 +358,4 @@ async function main() {
   return json.valid ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    cleanupNow();
-    process.exit(code);
-  },
-  (err) => {
-    console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    cleanupNow();
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -27,7 +27,7 @@ import { readFlvTags } from '@headwater/cli';
 import { freePort, startEmbeddedRedis } from '@headwater/config';
 import { getPackaging, outputPrefix, segmentJobId } from '@headwater/jobs';
 import { planRenditionIds } from '@headwater/ladder';
-import { cleanupNow, installCleanupHooks, removeDir, spawnGroup, stopGroup, trackDir, waitForPort } from './lib/children.mjs';
+import { installCleanupHooks, runBench, removeDir, spawnGroup, stopGroup, trackDir, waitForPort } from './lib/children.mjs';
 import { CLK_TCK } from './lib/proc-stats.mjs';
 import { childPidsNamed, processTable, treeCpu } from './lib/proc-tree.mjs';
 import { JsonLines, countSegments, peerLadderArgs, planFile, runFfmpegMeasured, runQuiet, sourceFlvArgs } from './lib/ladder-run.mjs';
@@ -622,14 +622,4 @@ async function main() {
   return json.valid ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    cleanupNow();
-    process.exit(code);
-  },
-  (err) => {
-    console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    cleanupNow();
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -122,3 +122,18 @@ export async function waitForPort(port, state, timeoutMs = 30_000) {
   }
   throw new Error(`not listening on 127.0.0.1:${port} after ${timeoutMs} ms:\n${state.tail()}`);
 }
+
+/** Runs a bench's `main` (resolving to its exit code), cleans up its children and exits. */
+export function runBench(main) {
+  main().then(
+    (code) => {
+      cleanupNow();
+      process.exit(code);
+    },
+    (err) => {
+      console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      cleanupNow();
+      process.exit(1);
+    },
+  );
+}
